@@ -1,0 +1,69 @@
+"""Entry point of the ``nbt`` command.
+
+Sub-commands live in modules ``nasbench_tools/cli/cmd_<name>.py``; each defines
+``register(subparsers) -> None`` that adds its parser and sets ``func`` (a callable taking
+the parsed ``argparse.Namespace`` and returning an exit code). They are discovered here, so
+adding a command touches no shared file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from nasbench_tools import __version__
+from nasbench_tools.errors import NasBenchToolsError
+
+log = logging.getLogger("nasbench_tools")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the ``nbt`` parser with every discovered sub-command.
+
+    Examples
+    --------
+    >>> parser = build_parser()
+    >>> parser.prog
+    'nbt'
+    """
+    parser = argparse.ArgumentParser(
+        prog="nbt", description="nasbench-tools: tabular NAS benchmarks, predictors, searchers."
+    )
+    parser.add_argument("--version", action="version", version=f"nasbench-tools {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    import nasbench_tools.cli as pkg
+
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("cmd_"):
+            module = importlib.import_module(f"nasbench_tools.cli.{info.name}")
+            module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``nbt`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except NasBenchToolsError as exc:
+        # A user error: one clear line, no traceback (use -vv to see it).
+        log.debug("traceback", exc_info=True)
+        sys.stderr.write(f"nbt {args.command}: error: {exc}\n")
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

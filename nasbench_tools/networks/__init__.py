@@ -1,0 +1,1 @@
+"""PyTorch networks built from cells, exactly as the benchmarks built them (imports torch)."""

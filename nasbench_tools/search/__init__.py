@@ -1,0 +1,1 @@
+"""Discrete searchers (ask/tell), evaluators and the run protocol."""

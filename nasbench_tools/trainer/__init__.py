@@ -1,0 +1,1 @@
+"""Real training of cells: recipes, datasets, executors (imports torch)."""

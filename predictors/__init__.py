@@ -1,0 +1,1 @@
+"""Performance predictors behind one scikit-learn interface, and their evaluation harness."""
