@@ -3,7 +3,7 @@
 This is the contract between the converters of official formats (one module per format in
 ``nasbench_tools.store.converters``) and the store format (``nasbench_tools.store.format``).
 A converter never writes HDF5 itself; it yields a :class:`TableData` (or, for streaming
-converters, fills a :class:`TableBuilder` chunk by chunk) and the writer stores it
+converters, appends :class:`TableData` chunks to a ``format.StoreWriter``) and the writer stores it
 atomically.
 
 Axes of ``values`` (float32, NaN where a value is missing):
@@ -40,8 +40,12 @@ METRICS: tuple[str, ...] = (
     "val_loss",
     "test_accuracy",
     "test_loss",
+    # NB201/NATS cifar100 and ImageNet16-120 only: the official ``ori-test`` split (the union
+    # of ``x-valid`` and ``x-test``; the official API's ``valtest``).
+    "ori_test_accuracy",
+    "ori_test_loss",
     "train_time",  # seconds spent training, cumulative up to `epoch`
-    "val_time",
+    "val_time",  # seconds of one evaluation pass on the split at `epoch` (NB201 valid-per-time)
     "test_time",
 )
 
@@ -68,6 +72,10 @@ class DatasetTable:
     costs : dict of str to ndarray of float64, shape (cells,)
         Per-cell costs, names from :data:`COSTS` (params in millions, flops in millions,
         latency and times in seconds). NaN where unknown.
+    features : dict of str to ndarray of float64, shape (cells,)
+        Optional per-cell, per-dataset numbers that are neither metrics nor costs
+        (training-free scores, zero-cost proxies: ``"naswot_score"``, ``"zen"``, ...);
+        free names (lower-case identifiers). NaN where unknown.
     """
 
     name: str
@@ -76,6 +84,7 @@ class DatasetTable:
     metrics: tuple[str, ...]
     values: np.ndarray
     costs: dict[str, np.ndarray] = field(default_factory=dict)
+    features: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.values = np.asarray(self.values, dtype=np.float32)
@@ -94,6 +103,12 @@ class DatasetTable:
             if k not in COSTS:
                 raise OutOfDomainError(f"unknown cost column {k!r}; allowed: {allowed(COSTS)}")
             self.costs[k] = np.asarray(v, dtype=np.float64)
+        for k, v in list(self.features.items()):
+            if not k.isidentifier() or k != k.lower():
+                raise OutOfDomainError(
+                    f"feature name {k!r} must be a lower-case identifier such as 'naswot_score'"
+                )
+            self.features[k] = np.asarray(v, dtype=np.float64)
 
 
 @dataclass
