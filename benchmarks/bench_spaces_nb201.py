@@ -13,17 +13,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import platform
-import sys
-import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from _common import best_of, machine_note, markdown_table, utc_stamp, write_results
 
-from nasbench_tools.io import atomic_write_text
 from nasbench_tools.spaces import nats_sss, nb201
 from nasbench_tools.spaces.nats_sss import costs as sss_costs
 from nasbench_tools.spaces.nats_sss import space as sss_space
@@ -33,16 +28,6 @@ from nasbench_tools.spaces.nb201 import space as nb201_space
 
 log = logging.getLogger("bench_spaces_nb201")
 RESULTS = Path(__file__).resolve().parent / "results" / "spaces_nb201.md"
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    """Smallest wall-clock time of ``repeat`` calls, in seconds."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,28 +80,22 @@ def main(argv: list[str] | None = None) -> int:
     add("nats_sss", "params + FLOPs of 32,768 cells, one dataset, from scratch",
         lambda: sss_costs._all_costs.__wrapped__("cifar10"))
 
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Search-space speed: NAS-Bench-201 and NATS-Bench size space",
         "",
-        f"Produced by `benchmarks/bench_spaces_nb201.py` on {stamp}; best of {args.repeat} runs, "
-        f"wall clock, one process. Python {platform.python_version()}, numpy {np.__version__}, "
-        f"{platform.machine()}, {os.cpu_count()} CPU(s) shared with other jobs (run under `nice`).",
+        f"Produced by `benchmarks/bench_spaces_nb201.py` on {utc_stamp()}; best of {args.repeat} "
+        f"runs, wall clock, one process. {machine_note()}",
         "",
-        "| space | operation | seconds |",
-        "| --- | --- | ---: |",
-    ]
-    lines += [f"| {space} | {what} | {seconds:.4f} |" for space, what, seconds in rows]
-    lines += [
+        *markdown_table(("space", "operation", "seconds"),
+                        [(space, what, f"{seconds:.4f}") for space, what, seconds in rows],
+                        right=(2,)),
         "",
         "Acceptance: every encoding of all 15,625 cells within 1 s: "
         + ("yes" if all(s <= 1.0 for sp, w, s in rows if "encode" in w and sp == "nb201") else "NO")
         + ".",
         "",
     ]
-    text = "\n".join(lines)
-    atomic_write_text(args.out, text)
-    sys.stdout.write(text)
+    write_results(args.out, lines)
     return 0
 
 

@@ -24,20 +24,16 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from nasbench_tools.io import atomic_write_text
+from _common import best_of, machine_note, markdown_table, utc_stamp, write_results
 
 log = logging.getLogger("bench_store")
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,14 +78,21 @@ def child(store: Path, metric: str, dataset: str) -> dict[str, float]:
     return result
 
 
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    """Smallest wall-clock time of ``repeat`` calls, in seconds."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+def open_runs(store: Path, metric: str, dataset: str, repeat: int,
+              ) -> tuple[dict[str, float], dict[str, float]]:
+    """``repeat`` fresh-interpreter runs of :func:`child`: (best time of each field, last run).
+
+    Times are the best of the runs; RSS figures are read from the last run.
+    """
+    runs = [child(store, metric, dataset) for _ in range(repeat)]
+    return {k: min(r[k] for r in runs) for k in runs[0]}, runs[-1]
+
+
+def timed_write(make: Callable[[Path], Path], path: Path) -> tuple[float, float]:
+    """(seconds, size in MB) of writing a store with ``make(path)``."""
+    t0 = time.perf_counter()
+    store = make(path)
+    return time.perf_counter() - t0, store.stat().st_size / 2**20
 
 
 def synthetic_store(path: Path, space: str, dataset: str, n: int, seeds: tuple[int, ...],
@@ -153,49 +156,38 @@ def main(argv: list[str] | None = None) -> int:
                      f"{t_convert:.2f} s", f"file {size_mb:.1f} MB"))
 
         # -- opening, in fresh interpreters (best of `repeat` for times; RSS of the last run)
-        runs = [child(store, "test_accuracy", "cifar10") for _ in range(args.repeat)]
-        o = {k: min(r[k] for r in runs) for k in runs[0]}
-        open_rss = runs[-1]["rss_open_added_mb"]
+        o, last = open_runs(store, "test_accuracy", "cifar10", args.repeat)
+        open_rss = last["rss_open_added_mb"]
         rows += [
             ("import nasbench_tools.store (numpy, h5py)", f"{o['import_s'] * 1e3:.0f} ms",
              f"RSS {o['rss_import_mb']:.0f} MB"),
             ("load_benchmark (NB201 store from CSVs)", f"{o['open_s'] * 1e3:.1f} ms",
-             f"RSS +{runs[-1]['rss_open_added_mb']:.1f} MB"),
+             f"RSS +{last['rss_open_added_mb']:.1f} MB"),
             ("first lookup by index (reads one column)", f"{o['first_s'] * 1e3:.1f} ms",
-             f"RSS +{runs[-1]['rss_first_added_mb']:.1f} MB"),
+             f"RSS +{last['rss_first_added_mb']:.1f} MB"),
             ("first lookup by string (reads 15,625 keys)", f"{o['first_key_s'] * 1e3:.1f} ms", ""),
         ]
         if not args.no_curves:
-            t0 = time.perf_counter()
-            cstore = curves_store(tmp / "curves.h5")
-            t_w = time.perf_counter() - t0
-            csize = cstore.stat().st_size / 2**20
-            runs = [child(cstore, "val_accuracy", "cifar10-valid") for _ in range(args.repeat)]
-            c = {k: min(r[k] for r in runs) for k in runs[0]}
+            t_w, csize = timed_write(curves_store, tmp / "curves.h5")
+            c, last = open_runs(tmp / "curves.h5", "val_accuracy", "cifar10-valid", args.repeat)
             rows += [
                 ("StoreWriter: curve-shaped store, 15,625 x 3 x 212 x 4 (streamed, 4,096 rows/chunk)",
                  f"{t_w:.2f} s", f"file {csize:.0f} MB"),
                 ("load_benchmark (curve-shaped store)", f"{c['open_s'] * 1e3:.1f} ms",
-                 f"RSS +{runs[-1]['rss_open_added_mb']:.1f} MB"),
+                 f"RSS +{last['rss_open_added_mb']:.1f} MB"),
                 ("first lookup (reads 1 of 848 columns)", f"{c['first_s'] * 1e3:.1f} ms",
-                 f"RSS +{runs[-1]['rss_first_added_mb']:.1f} MB"),
+                 f"RSS +{last['rss_first_added_mb']:.1f} MB"),
             ]
-
-        if not args.no_curves:
-            t0 = time.perf_counter()
-            bstore = nb101_store(tmp / "nb101.h5")
-            t_w = time.perf_counter() - t0
-            bsize = bstore.stat().st_size / 2**20
-            runs101 = [child(bstore, "val_accuracy", "cifar10") for _ in range(args.repeat)]
-            c = {k: min(r[k] for r in runs101) for k in runs101[0]}
+            t_w, bsize = timed_write(nb101_store, tmp / "nb101.h5")
+            c, last = open_runs(tmp / "nb101.h5", "val_accuracy", "cifar10", args.repeat)
             rows += [
                 ("StoreWriter: NB101-shaped store, 423,624 x 3 x 2 x 4 (streamed)",
                  f"{t_w:.2f} s", f"file {bsize:.0f} MB"),
                 ("load_benchmark (NB101-shaped store)", f"{c['open_s'] * 1e3:.1f} ms",
-                 f"RSS +{runs101[-1]['rss_open_added_mb']:.1f} MB"),
+                 f"RSS +{last['rss_open_added_mb']:.1f} MB"),
                 ("first lookup by index (reads one 423,624 x 3 column)",
                  f"{c['first_s'] * 1e3:.0f} ms",
-                 f"RSS +{runs101[-1]['rss_first_added_mb']:.1f} MB"),
+                 f"RSS +{last['rss_first_added_mb']:.1f} MB"),
                 ("first lookup by hash (reads 423,624 keys, builds the map)",
                  f"{c['first_key_s'] * 1e3:.0f} ms", ""),
             ]
@@ -266,24 +258,20 @@ def main(argv: list[str] | None = None) -> int:
             p.unlink()
         tmp.rmdir()
 
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     import h5py
 
     lines = [
         "# Store speed and memory",
         "",
-        f"Produced by `benchmarks/bench_store.py` on {now}; times are the best of "
+        f"Produced by `benchmarks/bench_store.py` on {utc_stamp()}; times are the best of "
         f"{args.repeat} runs (wall clock); opening is measured in fresh interpreters, RSS "
-        f"from `/proc/self/status`. Python {platform.python_version()}, numpy "
-        f"{np.__version__}, h5py {h5py.__version__}, pandas {pd.__version__}, "
-        f"{platform.machine()}, {os.cpu_count()} CPU(s) shared with other jobs (run under "
-        f"`nice`). Data: the four NB201 CSV tables of `shared/data/nb201`; the curve-shaped "
-        f"and NB101-shaped stores hold random values and only serve to time writing, "
-        f"opening and column reads.",
+        f"from `/proc/self/status`. "
+        + machine_note(f"h5py {h5py.__version__}", f"pandas {pd.__version__}")
+        + " Data: the four NB201 CSV tables of `shared/data/nb201`; the curve-shaped "
+        "and NB101-shaped stores hold random values and only serve to time writing, "
+        "opening and column reads.",
         "",
-        "| what | result | note |",
-        "| --- | ---: | --- |",
-        *[f"| {a} | {b} | {c} |" for a, b, c in rows],
+        *markdown_table(("what", "result", "note"), rows, right=(1,)),
         "",
         goals,
         "",
@@ -293,9 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         "an array index and `query_many` is one numpy `take`.",
         "",
     ]
-    text = "\n".join(lines)
-    atomic_write_text(args.out, text)
-    sys.stdout.write(text)
+    write_results(args.out, lines)
     return 0
 
 

@@ -262,3 +262,24 @@ def official_remap(dataset: str, on_set: str) -> tuple[str, str]:
         return dataset, ("test_accuracy" if dataset in ("cifar10", "cifar10-valid")
                          else "ori_test_accuracy")
     return dataset, "test_accuracy"
+
+
+def official_find_best(table: Any, args: Mapping[str, Any],
+                       limits: Mapping[str, str]) -> tuple[int, float]:
+    """``find_best`` of the official APIs over a converted table: (official index, score).
+
+    The score is the mean over trials at fidelity ``(hp, hp)`` (-inf without any trial);
+    ``limits`` maps the API's cost-limit argument (``"FLOP_max"``, ``"flop_max"``, ...) to
+    the cost column it bounds.
+    """
+    b = int(args["hp"])
+    dataset, metric = official_remap(args["dataset"], args["metric_on_set"])
+    d = table.datasets[dataset]
+    vals = d.values[:, :, d.fidelities.index((b, b)), d.metrics.index(metric)]
+    score = np.array([np.nanmean(v) if np.isfinite(v).any() else -np.inf
+                      for v in vals.astype(np.float64)])
+    for key, col in limits.items():
+        if args.get(key) is not None:
+            score[d.costs[col] > args[key]] = -np.inf
+    best = int(np.argmax(score))
+    return int(table.indices[best]), float(score[best])

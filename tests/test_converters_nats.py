@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from fixtures_official import (
     arch_results,
-    official_remap,
+    official_find_best,
     sss_strings,
     write_nats_fast_dir,
     write_pbz2,
@@ -146,17 +146,8 @@ def test_find_best(space: tuple[str, TableData, dict[str, Any]]) -> None:
         if call["call"] != "find_best" or "error" in call:
             continue
         a = call["args"]
-        b = int(a["hp"])
-        dataset, metric = official_remap(a["dataset"], a["metric_on_set"])
-        d = t.datasets[dataset]
-        vals = d.values[:, :, d.fidelities.index((b, b)), d.metrics.index(metric)]
-        score = np.nanmean(vals.astype(float), axis=1)
-        for key, col in (("flop_max", "flops"), ("param_max", "params")):
-            if a.get(key) is not None:
-                score[d.costs[col] > a[key]] = -np.inf
-        best = int(np.argmax(score))
-        assert [int(t.indices[best]), float(score[best])] == [
-            call["result"][0], pytest.approx(call["result"][1], rel=2e-6)], a
+        index, score = official_find_best(t, a, {"flop_max": "flops", "param_max": "params"})
+        assert [index, score] == [call["result"][0], pytest.approx(call["result"][1], rel=2e-6)], a
         checked += 1
     assert checked > 10
 
@@ -264,3 +255,35 @@ def test_streaming_refuses_unknown_seed(tmp_path: Path) -> None:
         nats_pbz2.convert_streaming(fast, Sink(), progress=False)
     t = nats_pbz2.convert(fast, progress=False)  # the in-memory path grows the seed axis
     assert 5 in t.datasets["cifar10"].seeds
+
+
+def test_registry_hashes_each_source_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nasbench_tools.store.converters import hashing, registry
+    from nasbench_tools.store.format import read_metadata
+
+    rng = np.random.default_rng(0)
+    archs = sss_strings()
+    cells = {i: {"12": arch_results(i, archs[i], 12, [777, 888, 999], rng=rng)} for i in (3, 40)}
+    src = write_pbz2(tmp_path / "NATS-sss-v1_0-50262.pickle.pbz2",
+                     {"meta_archs": archs, "arch2infos": cells, "evaluated_indexes": set(cells)})
+    digest = hashing.sha256_path(src)
+    calls: list[Path] = []
+
+    def counting(path: Any, **kw: Any) -> str:
+        calls.append(Path(path))
+        return digest
+
+    monkeypatch.setattr(hashing, "sha256_path", counting)
+    monkeypatch.setattr(registry, "sha256_path", counting)
+    table = registry.convert_sources([src], options={"progress": False})
+    assert calls == [src]
+    record = table.provenance["sources"][0]
+    assert record["sha256"] == record["converter"]["source_sha256"] == digest
+    calls.clear()
+    out = registry.convert_to_store([src], tmp_path / "s.h5", options={"progress": False})
+    assert calls == [src]  # the streaming path too
+    assert read_metadata(out).provenance["sources"][0]["sha256"] == digest
+    # called directly, a converter hashes the file itself
+    calls.clear()
+    assert nats_pbz2.convert(src, progress=False).provenance["source_sha256"] == digest
+    assert calls == [src]

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from fixtures_official import official_find_best
 
 from nasbench_tools.errors import FormatError
 from nasbench_tools.store.converters import nb201_pth
@@ -129,38 +130,15 @@ def test_get_cost_info_matches_official(table: TableData, answers: dict[str, Any
     assert checked > 500
 
 
-# official remap_dataset_set_names + get_eval("valid") -> (dataset, our metric)
-def _remap(dataset: str, on_set: str) -> tuple[str, str]:
-    if dataset == "cifar10" and on_set == "valid":
-        return "cifar10-valid", "val_accuracy"
-    table = {"train": "train", "valid": "val", "x-valid": "val"}
-    if on_set in table:
-        return dataset, f"{table[on_set]}_accuracy"
-    if on_set == "ori-test":
-        return dataset, ("test_accuracy" if dataset in ("cifar10", "cifar10-valid")
-                         else "ori_test_accuracy")
-    return dataset, "test_accuracy"  # 'test' / 'x-test' on cifar10, cifar100, ImageNet16-120
-
-
 def test_find_best_matches_official(table: TableData, answers: dict[str, Any]) -> None:
     checked = 0
     for call in answers["calls"]:
         if call["call"] != "find_best" or "error" in call:
             continue
         a = call["args"]
-        b = int(a["hp"])
-        dataset, metric = _remap(a["dataset"], a["metric_on_set"])
-        d = table.datasets[dataset]
-        vals = d.values[:, :, d.fidelities.index((b, b)), d.metrics.index(metric)]
-        score = np.array([np.nanmean(v) if np.isfinite(v).any() else -np.inf
-                          for v in vals.astype(np.float64)])
-        if "FLOP_max" in a:
-            score[d.costs["flops"] > a["FLOP_max"]] = -np.inf
-        if "Param_max" in a:
-            score[d.costs["params"] > a["Param_max"]] = -np.inf
-        best = int(np.argmax(score))
-        assert int(table.indices[best]) == call["result"][0], a
-        assert score[best] == pytest.approx(call["result"][1], rel=2e-6)
+        index, score = official_find_best(table, a, {"FLOP_max": "flops", "Param_max": "params"})
+        assert index == call["result"][0], a
+        assert score == pytest.approx(call["result"][1], rel=2e-6)
         checked += 1
     assert checked >= 20
 

@@ -25,13 +25,23 @@ from nasbench_tools.errors import OutOfDomainError, allowed
 class CellLike(Protocol):
     """What every cell value type offers.
 
-    Cells are immutable and hashable; two cells that compute the same function
-    (isomorphic cells) compare equal and share ``hash``.
+    Cells are immutable and hashable. How ``==`` and ``.hash`` treat isomorphic cells
+    (cells that compute the same function) differs by space:
+
+    - ``nb101``: ``==`` compares ``.hash`` (the official module hash), so isomorphic
+      cells compare equal and share ``.hash``.
+    - ``nb201``: ``==`` is exact (same op on every edge); isomorphic cells compare
+      unequal but share ``.hash`` (the hash of their canonical form). Compare
+      ``.hash`` (or use ``Cell.is_isomorphic``) to identify them.
+    - ``nats_sss``: no two cells are equivalent; ``==`` is exact and ``.hash`` is unique.
     """
 
     @property
     def hash(self) -> str:
-        """Stable identifier of the canonical cell (NB101: the official md5 module hash)."""
+        """Stable identifier of the cell's isomorphism class (shared by isomorphic cells).
+
+        NB101: the official md5 module hash; NB201: md5 of the canonical string.
+        """
         ...
 
     def to_string(self) -> str:

@@ -305,6 +305,19 @@ class _Spec:
         return self.py_values, self.py_charge
 
 
+def _cached_column(
+    cache: dict[tuple[str, str], np.ndarray], dataset: str, name: str,
+    load: Callable[[str, str], np.ndarray],
+) -> np.ndarray:
+    """``load(dataset, name)`` made read-only, loaded once per ``(dataset, name)``."""
+    col = cache.get((dataset, name))
+    if col is None:
+        col = load(dataset, name)
+        col.setflags(write=False)
+        cache[(dataset, name)] = col
+    return col
+
+
 # ----------------------------------------------------------------------------- Benchmark
 class Benchmark:
     """A tabular benchmark opened for queries.
@@ -1120,13 +1133,7 @@ class Benchmark:
                     f"{allowed(dm.costs) or 'no costs'}"
                 )
             raise OutOfDomainError(f"unknown cost {name!r}; allowed: {allowed(COSTS)}")
-        key = (dm.name, name)
-        col = self._cost_cache.get(key)
-        if col is None:
-            col = self._backend.cost(dm.name, name)
-            col.setflags(write=False)
-            self._cost_cache[key] = col
-        return col
+        return _cached_column(self._cost_cache, dm.name, name, self._backend.cost)
 
     def cost(self, cell: Any, name: str, dataset: str | None = None) -> float:
         """One cost of one cell (params and FLOPs in millions, times in seconds)."""
@@ -1169,13 +1176,7 @@ class Benchmark:
                 f"feature {name!r} is not stored for dataset {dm.name!r}; it has "
                 f"{allowed(dm.features) or 'no features'}"
             )
-        key = (dm.name, name)
-        col = self._feature_cache.get(key)
-        if col is None:
-            col = self._backend.feature(dm.name, name)
-            col.setflags(write=False)
-            self._feature_cache[key] = col
-        return col
+        return _cached_column(self._feature_cache, dm.name, name, self._backend.feature)
 
     # -- budget
     @property
@@ -1199,26 +1200,12 @@ class Benchmark:
 
     def _charge(self, n: int, seconds: float) -> None:
         untimed = seconds != seconds
-        if untimed:
-            if self.max_seconds is not None:
-                raise NotInBenchmarkError(
-                    "this store holds no training time for the query, so max_seconds cannot "
-                    "be enforced; pass time_model= (seconds per epoch) to load_benchmark"
-                )
-            seconds = 0.0
-        if self.max_queries is not None and self._queries + n > self.max_queries:
-            raise BudgetExhaustedError(
-                f"query budget exhausted: {self._queries} of max_queries={self.max_queries} "
-                f"used, {n} more asked"
+        if untimed and self.max_seconds is not None:
+            raise NotInBenchmarkError(
+                "this store holds no training time for the query, so max_seconds cannot "
+                "be enforced; pass time_model= (seconds per epoch) to load_benchmark"
             )
-        if self.max_seconds is not None and self._seconds + seconds > self.max_seconds:
-            raise BudgetExhaustedError(
-                f"time budget exhausted: {self._seconds:.1f} s of max_seconds="
-                f"{self.max_seconds} used, this query costs {seconds:.1f} s"
-            )
-        self._queries += n
-        self._seconds += seconds
-        self._untimed += int(untimed)
+        self._add_charge(n, 0.0 if untimed else seconds, int(untimed), "this query", "")
 
     def _charge_many(self, charge: np.ndarray) -> None:
         unknown = np.isnan(charge)
@@ -1229,20 +1216,23 @@ class Benchmark:
                 f"pass time_model= (seconds per epoch) to load_benchmark"
             )
         total = float(np.where(unknown, 0.0, charge).sum())
-        n = len(charge)
+        self._add_charge(len(charge), total, n_unknown, "this batch", "; nothing was charged")
+
+    def _add_charge(self, n: int, seconds: float, n_untimed: int, what: str, tail: str) -> None:
+        """Charge ``n`` queries costing ``seconds`` in all, or raise (charging nothing)."""
         if self.max_queries is not None and self._queries + n > self.max_queries:
             raise BudgetExhaustedError(
                 f"query budget exhausted: {self._queries} of max_queries={self.max_queries} "
-                f"used, {n} more asked; nothing was charged"
+                f"used, {n} more asked{tail}"
             )
-        if self.max_seconds is not None and self._seconds + total > self.max_seconds:
+        if self.max_seconds is not None and self._seconds + seconds > self.max_seconds:
             raise BudgetExhaustedError(
                 f"time budget exhausted: {self._seconds:.1f} s of max_seconds="
-                f"{self.max_seconds} used, this batch costs {total:.1f} s; nothing was charged"
+                f"{self.max_seconds} used, {what} costs {seconds:.1f} s{tail}"
             )
         self._queries += n
-        self._seconds += total
-        self._untimed += n_unknown
+        self._seconds += seconds
+        self._untimed += n_untimed
 
     def fork(self) -> Benchmark:
         """A view with its own, zeroed budget (and limits, time model) sharing the arrays.

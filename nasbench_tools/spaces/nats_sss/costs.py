@@ -19,7 +19,7 @@ import functools
 
 import numpy as np
 
-from nasbench_tools.errors import OutOfDomainError
+from nasbench_tools.spaces._common import check_numbers
 from nasbench_tools.spaces.nats_sss.constants import (
     ALL_WIDTH_INDICES,
     CHANNELS,
@@ -38,12 +38,7 @@ _WIDTHS = np.asarray(CHANNELS, dtype=np.int64)
 
 
 def _check(indices: np.ndarray) -> np.ndarray:
-    arr = np.asarray(indices)
-    if arr.dtype.kind not in "iu":
-        raise OutOfDomainError(f"size-space indices must be integers, got dtype {arr.dtype}")
-    if arr.size and (arr.min() < 0 or arr.max() >= NUM_CELLS):
-        raise OutOfDomainError(f"size-space indices must lie in 0..{NUM_CELLS - 1}")
-    return arr.astype(np.int64, copy=False)
+    return check_numbers(indices, NUM_CELLS, "size-space index", "size-space indices")
 
 
 def layer_costs_of_indices(

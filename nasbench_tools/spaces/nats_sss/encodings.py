@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from nasbench_tools.errors import OutOfDomainError, allowed
+from nasbench_tools.spaces._common import encode_numbers
 from nasbench_tools.spaces.nats_sss.constants import (
     ALL_WIDTH_INDICES,
     CHANNELS,
@@ -116,16 +116,7 @@ def encode_indices(indices: np.ndarray, kind: str) -> np.ndarray:
     >>> encode_indices(np.array([284]), "gbdt").tolist()
     [[0.125, 0.125, 0.625, 0.5, 0.625]]
     """
-    if kind not in _ENCODERS:
-        raise OutOfDomainError(
-            f"unknown encoding {kind!r} for space 'nats_sss'; allowed: {allowed(ENCODINGS)}"
-        )
-    arr = np.asarray(indices)
-    if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
-        raise OutOfDomainError(
-            f"size-space indices must be a 1-d integer array, got shape {arr.shape} dtype {arr.dtype}"
-        )
-    arr = arr.astype(np.int64, copy=False)
-    if arr.size and (arr.min() < 0 or arr.max() >= NUM_CELLS):
-        raise OutOfDomainError(f"size-space indices must lie in 0..{NUM_CELLS - 1}")
-    return _ENCODERS[kind](ALL_WIDTH_INDICES[arr], arr)
+    encoder, arr = encode_numbers(
+        indices, kind, _ENCODERS, "nats_sss", NUM_CELLS, "size-space indices", "size-space indices"
+    )
+    return encoder(ALL_WIDTH_INDICES[arr], arr)

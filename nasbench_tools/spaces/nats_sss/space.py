@@ -19,6 +19,12 @@ from typing import Any
 import numpy as np
 
 from nasbench_tools.errors import OutOfDomainError
+from nasbench_tools.spaces._common import (
+    change_digit,
+    check_numbers,
+    mutate_numbers,
+    neighbour_numbers,
+)
 from nasbench_tools.spaces.base import SearchSpace
 from nasbench_tools.spaces.nats_sss import costs, encodings
 from nasbench_tools.spaces.nats_sss.cell import Cell
@@ -40,18 +46,7 @@ def check_indices(indices: Any) -> np.ndarray:
     >>> check_indices([0, 32767]).tolist()
     [0, 32767]
     """
-    arr = np.asarray(indices)
-    if arr.dtype.kind not in "iu":
-        raise OutOfDomainError(
-            f"size-space indices must be integers in 0..{NUM_CELLS - 1}, got dtype {arr.dtype}"
-        )
-    arr = arr.astype(np.int64, copy=False)
-    if arr.size and (arr.min() < 0 or arr.max() >= NUM_CELLS):
-        bad = int(arr[(arr < 0) | (arr >= NUM_CELLS)].ravel()[0])
-        raise OutOfDomainError(
-            f"size-space index {bad} is out of range; allowed: 0..{NUM_CELLS - 1}"
-        )
-    return arr
+    return check_numbers(indices, NUM_CELLS, "size-space index", "size-space indices")
 
 
 def mutate_indices(indices: Any, rng: np.random.Generator) -> np.ndarray:
@@ -65,10 +60,7 @@ def mutate_indices(indices: Any, rng: np.random.Generator) -> np.ndarray:
     """
     arr = check_indices(indices)
     layers = rng.integers(0, NUM_LAYERS, size=arr.shape)
-    shifts = rng.integers(1, NUM_CHOICES, size=arr.shape)
-    place = PLACE_VALUES[layers]
-    digit = (arr // place) % NUM_CHOICES
-    return arr + ((digit + shifts) % NUM_CHOICES - digit) * place
+    return mutate_numbers(arr, layers, rng, PLACE_VALUES, NUM_CHOICES)
 
 
 def neighbour_indices(indices: Any) -> np.ndarray:
@@ -79,13 +71,7 @@ def neighbour_indices(indices: Any) -> np.ndarray:
     >>> neighbour_indices(0)[:3].tolist()
     [4096, 8192, 12288]
     """
-    arr = check_indices(indices)
-    k = NUM_CHOICES - 1
-    place = np.repeat(PLACE_VALUES, k)
-    shift = np.tile(np.arange(1, NUM_CHOICES), NUM_LAYERS)
-    digit = (arr[..., None] // place) % NUM_CHOICES
-    others = np.sort(((digit + shift) % NUM_CHOICES).reshape(*arr.shape, NUM_LAYERS, k), axis=-1)
-    return arr[..., None] + (others.reshape(*arr.shape, NUM_LAYERS * k) - digit) * place
+    return neighbour_numbers(check_indices(indices), PLACE_VALUES, NUM_CHOICES)
 
 
 class NATSSizeSpace(SearchSpace[Cell]):
@@ -144,11 +130,9 @@ class NATSSizeSpace(SearchSpace[Cell]):
     def mutate(self, cell: Cell, rng: np.random.Generator) -> Cell:
         """One uniformly chosen layer gets a uniformly chosen different width."""
         # scalar fast path; draws the same numbers as mutate_indices on a single index
-        index = cell.index
         place = int(PLACE_VALUES[int(rng.integers(0, NUM_LAYERS))])
         shift = int(rng.integers(1, NUM_CHOICES))
-        digit = (index // place) % NUM_CHOICES
-        return _all_cells()[index + ((digit + shift) % NUM_CHOICES - digit) * place]
+        return _all_cells()[change_digit(cell.index, place, shift, NUM_CHOICES)]
 
     def neighbours(self, cell: Cell) -> list[Cell]:
         """The 35 cells differing in exactly one layer width.

@@ -51,6 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nasbench_tools.errors import OutOfDomainError, allowed
+from nasbench_tools.spaces._common import check_numbers
 from nasbench_tools.spaces.nb201.constants import (
     ALL_OP_INDICES,
     EDGES,
@@ -271,12 +272,7 @@ def nb201_layout() -> tuple[list[int], list[bool]]:
 
 
 def _check(codes: Array) -> Array:
-    arr = np.asarray(codes)
-    if arr.dtype.kind not in "iu":
-        raise OutOfDomainError(f"cell codes must be integers, got dtype {arr.dtype}")
-    if arr.size and (arr.min() < 0 or arr.max() >= NUM_CELLS):
-        raise OutOfDomainError(f"cell codes must lie in 0..{NUM_CELLS - 1}")
-    return arr.astype(np.int64, copy=False)
+    return check_numbers(codes, NUM_CELLS, "cell code", "cell codes")
 
 
 @functools.cache

@@ -36,7 +36,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from nasbench_tools.errors import OutOfDomainError, allowed
+from nasbench_tools.spaces._common import encode_numbers
 from nasbench_tools.spaces.nb201.constants import (
     ALL_OP_INDICES,
     EDGES,
@@ -206,16 +206,5 @@ def encode_codes(codes: np.ndarray, kind: str) -> np.ndarray:
     >>> encode_codes(np.array([1]), "adjacency_onehot").reshape(6, 5)[-1].tolist()
     [0.0, 1.0, 0.0, 0.0, 0.0]
     """
-    if kind not in _ENCODERS:
-        raise OutOfDomainError(
-            f"unknown encoding {kind!r} for space 'nb201'; allowed: {allowed(ENCODINGS)}"
-        )
-    arr = np.asarray(codes)
-    if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
-        raise OutOfDomainError(
-            f"codes must be a 1-d integer array, got shape {arr.shape} dtype {arr.dtype}"
-        )
-    arr = arr.astype(np.int64, copy=False)
-    if arr.size and (arr.min() < 0 or arr.max() >= NUM_CELLS):
-        raise OutOfDomainError(f"cell codes must lie in 0..{NUM_CELLS - 1}")
-    return _ENCODERS[kind](ALL_OP_INDICES[arr])
+    encoder, arr = encode_numbers(codes, kind, _ENCODERS, "nb201", NUM_CELLS, "codes", "cell codes")
+    return encoder(ALL_OP_INDICES[arr])

@@ -25,6 +25,12 @@ from typing import Any
 import numpy as np
 
 from nasbench_tools.errors import OutOfDomainError, allowed
+from nasbench_tools.spaces._common import (
+    change_digit,
+    check_numbers,
+    mutate_numbers,
+    neighbour_numbers,
+)
 from nasbench_tools.spaces.base import SearchSpace
 from nasbench_tools.spaces.nb201 import costs, encodings, isomorphism
 from nasbench_tools.spaces.nb201.cell import Cell
@@ -43,18 +49,7 @@ def check_codes(codes: Any) -> np.ndarray:
     >>> check_codes([0, 15624]).tolist()
     [0, 15624]
     """
-    arr = np.asarray(codes)
-    if arr.dtype.kind not in "iu":
-        raise OutOfDomainError(
-            f"NAS-Bench-201 codes must be integers in 0..{NUM_CELLS - 1}, got dtype {arr.dtype}"
-        )
-    arr = arr.astype(np.int64, copy=False)
-    if arr.size and (arr.min() < 0 or arr.max() >= NUM_CELLS):
-        bad = arr[(arr < 0) | (arr >= NUM_CELLS)].ravel()[0]
-        raise OutOfDomainError(
-            f"NAS-Bench-201 code {int(bad)} is out of range; allowed: 0..{NUM_CELLS - 1}"
-        )
-    return arr
+    return check_numbers(codes, NUM_CELLS, "NAS-Bench-201 code", "NAS-Bench-201 codes")
 
 
 #: How the edge to mutate is chosen, name -> probability of each edge (string order).
@@ -102,12 +97,7 @@ def mutate_codes(codes: Any, rng: np.random.Generator, scheme: str = "uniform") 
     True
     """
     arr = check_codes(codes)
-    edges = _draw_edges(rng, arr.shape, scheme)
-    shifts = rng.integers(1, NUM_OPS, size=arr.shape)
-    place = PLACE_VALUES[edges]
-    digit = (arr // place) % NUM_OPS
-    new_digit = (digit + shifts) % NUM_OPS
-    return arr + (new_digit - digit) * place
+    return mutate_numbers(arr, _draw_edges(rng, arr.shape, scheme), rng, PLACE_VALUES, NUM_OPS)
 
 
 def neighbour_codes(codes: Any) -> np.ndarray:
@@ -129,15 +119,7 @@ def neighbour_codes(codes: Any) -> np.ndarray:
     >>> neighbour_codes(0)[:5].tolist()
     [3125, 6250, 9375, 12500, 625]
     """
-    arr = check_codes(codes)
-    place = np.repeat(PLACE_VALUES, NUM_OPS - 1)  # (24,)
-    shift = np.tile(np.arange(1, NUM_OPS), NUM_EDGES)  # (24,)
-    digit = (arr[..., None] // place) % NUM_OPS
-    # the other four ops of each edge, in increasing op order
-    others = (digit + shift) % NUM_OPS
-    others = np.sort(others.reshape(*arr.shape, NUM_EDGES, NUM_OPS - 1), axis=-1)
-    others = others.reshape(*arr.shape, NUM_EDGES * (NUM_OPS - 1))
-    return arr[..., None] + (others - digit) * place
+    return neighbour_numbers(check_codes(codes), PLACE_VALUES, NUM_OPS)
 
 
 class NB201Space(SearchSpace[Cell]):
@@ -238,11 +220,9 @@ class NB201Space(SearchSpace[Cell]):
         if scheme != "uniform":
             return _all_cells()[int(mutate_codes(np.int64(cell.code), rng, scheme))]
         # scalar fast path; draws the same numbers as mutate_codes on a single code
-        code = cell.code
         place = int(PLACE_VALUES[int(rng.integers(0, NUM_EDGES))])
         shift = int(rng.integers(1, NUM_OPS))
-        digit = (code // place) % NUM_OPS
-        return _all_cells()[code + ((digit + shift) % NUM_OPS - digit) * place]
+        return _all_cells()[change_digit(cell.code, place, shift, NUM_OPS)]
 
     def neighbours(self, cell: Cell) -> list[Cell]:
         """The 24 cells that differ from ``cell`` on exactly one edge.

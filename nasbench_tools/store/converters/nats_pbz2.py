@@ -36,11 +36,11 @@ from typing import Any
 import numpy as np
 
 from nasbench_tools.errors import FormatError, allowed
+from nasbench_tools.store.converters.hashing import source_sha256
 from nasbench_tools.store.converters.nb201_pth import (
     HP_BUDGETS,
     TOPOLOGY_SEEDS,
     ArchResultsTable,
-    sha256_of,
     stream_records,
 )
 from nasbench_tools.store.converters.safe_pickle import load_pbz2
@@ -206,7 +206,7 @@ def _iter_obj(obj: Mapping[str, Any], path: Path,
 
 
 def convert(path: str | os.PathLike[str], *, curves: bool = True,
-            progress: bool = True) -> TableData:
+            progress: bool = True, sha256: str | None = None) -> TableData:
     """Convert a NATS-Bench file or fast-mode directory into a :class:`TableData`.
 
     Parameters
@@ -218,6 +218,9 @@ def convert(path: str | os.PathLike[str], *, curves: bool = True,
         Keep per-epoch curves; if False only the final epoch of each schedule.
     progress : bool, default True
         Show a tqdm progress bar while reading a directory.
+    sha256 : str, optional
+        SHA-256 of ``path`` when the caller has computed it already (the registry does);
+        otherwise computed here.
 
     Returns
     -------
@@ -275,30 +278,20 @@ def convert(path: str | os.PathLike[str], *, curves: bool = True,
                            skipped, budgets)
         table.add(row, hp_records, where=f"{path} index {idx}")
         indices[row] = idx
-    source_sha = sha256_of(path) if path.is_file() else None
     logger.info("converted %d NATS-Bench (%s) cells from %s", n, space, path)
     return TableData(
         space=space,
         keys=[meta_archs[i] for i in indices],
         indices=indices,
         datasets=table.tables(),
-        provenance={
-            "format": FORMAT,
-            "converter_version": CONVERTER_VERSION,
-            "source": path.name,
-            "source_sha256": source_sha,
-            "fast_mode": path.is_dir(),
-            "num_archs": len(meta_archs),
-            "evaluated_indexes": int(n),
-            "budgets": list(budgets),
-            "curves": curves,
-            "cost_rule": "NATS-Bench API: seed 888's params/flops when trials disagree",
-        },
+        provenance=_provenance(path, sha256, obj is None, meta_archs, budgets, curves,
+                               evaluated_indexes=int(n)),
     )
 
 
 def convert_streaming(path: str | os.PathLike[str], writer: Any, *, curves: bool = True,
-                      chunk_rows: int = 1024, progress: bool = True) -> int:
+                      chunk_rows: int = 1024, progress: bool = True,
+                      sha256: str | None = None) -> int:
     """Convert a NATS-Bench file or fast-mode directory into a ``StoreWriter``, by chunks.
 
     With a fast-mode directory, memory holds one cell file and one chunk of ``chunk_rows``
@@ -317,6 +310,8 @@ def convert_streaming(path: str | os.PathLike[str], writer: Any, *, curves: bool
         Cells per appended chunk.
     progress : bool, default True
         tqdm bar over the cell files.
+    sha256 : str, optional
+        As in :func:`convert`.
 
     Returns
     -------
@@ -347,11 +342,16 @@ def convert_streaming(path: str | os.PathLike[str], writer: Any, *, curves: bool
     kind, meta_archs, obj = _open(path)
     space, seeds, budgets = SPACES[kind]
     cells = iter_cells(path, progress=progress) if obj is None else _iter_obj(obj, path)
-    prov = {"format": FORMAT, "converter_version": CONVERTER_VERSION, "source": path.name,
-            "source_sha256": sha256_of(path) if path.is_file() else None,
-            "fast_mode": obj is None, "num_archs": len(meta_archs), "budgets": list(budgets),
-            "curves": curves,
-            "cost_rule": "NATS-Bench API: seed 888's params/flops when trials disagree"}
+    prov = _provenance(path, sha256, obj is None, meta_archs, budgets, curves)
     return stream_records(cells, writer, space=space, meta_archs=meta_archs, seeds=seeds,
                           budgets=budgets, curves=curves, cost_rule="nats", provenance=prov,
                           chunk_rows=chunk_rows, where=str(path))
+
+
+def _provenance(path: Path, sha256: str | None, fast_mode: bool, meta_archs: Sequence[str],
+                budgets: Sequence[int], curves: bool, **extra: Any) -> dict[str, Any]:
+    """The converter's provenance (``extra`` goes in after ``num_archs``)."""
+    return {"format": FORMAT, "converter_version": CONVERTER_VERSION, "source": path.name,
+            "source_sha256": source_sha256(path, sha256), "fast_mode": fast_mode,
+            "num_archs": len(meta_archs), **extra, "budgets": list(budgets), "curves": curves,
+            "cost_rule": "NATS-Bench API: seed 888's params/flops when trials disagree"}

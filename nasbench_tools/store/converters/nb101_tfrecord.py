@@ -41,6 +41,7 @@ import numpy as np
 from nasbench_tools.errors import ChecksumError, FormatError, allowed
 from nasbench_tools.spaces.nb101.arrays import KIND_INPUT, KIND_OUTPUT, KIND_PAD
 from nasbench_tools.spaces.nb101.ops import MAX_VERTICES, OP_CODE
+from nasbench_tools.store.converters.hashing import sha256_path
 from nasbench_tools.store.converters.nb101_proto import decode_model_metrics
 from nasbench_tools.store.table import DatasetTable, TableData
 
@@ -518,10 +519,8 @@ def detect(path: str | os.PathLike[str]) -> bool:
         return False
 
 
-def _sha256_check(path: Path) -> dict[str, Any]:
-    from nasbench_tools.store.converters.nb201_pth import sha256_of
-
-    digest = sha256_of(path)
+def _sha256_check(path: Path, sha256: str | None) -> dict[str, Any]:
+    digest = sha256 if sha256 is not None else sha256_path(path)
     known = KNOWN_RELEASES.get(path.name)
     info: dict[str, Any] = {"source_sha256": digest}
     if known is not None:
@@ -561,7 +560,7 @@ def _build(path: Path, check_crc: bool, progress: bool) -> _Builder:
 
 
 def convert(path: str | os.PathLike[str], *, check_crc: bool = True, check_sha256: bool = True,
-            progress: bool = True) -> TableData:
+            progress: bool = True, sha256: str | None = None) -> TableData:
     """Convert a NAS-Bench-101 TFRecord file into a :class:`TableData`.
 
     Parameters
@@ -575,6 +574,9 @@ def convert(path: str | os.PathLike[str], *, check_crc: bool = True, check_sha25
         if it differs from the published digest.
     progress : bool, default True
         Show a tqdm progress bar.
+    sha256 : str, optional
+        SHA-256 of ``path`` when the caller has computed it already (the registry does);
+        otherwise computed here (if ``check_sha256``).
 
     Returns
     -------
@@ -617,11 +619,11 @@ def convert(path: str | os.PathLike[str], *, check_crc: bool = True, check_sha25
     b = _build(path, check_crc, progress)
     if b.n == 0:
         raise FormatError(f"{path}: holds no records")
-    return b.table(_provenance(path, b, check_crc, check_sha256))
+    return b.table(_provenance(path, b, check_crc, check_sha256, sha256))
 
 
 def _provenance(path: Path, b: _Builder, check_crc: bool, check_sha256: bool,
-                ) -> dict[str, Any]:
+                sha256: str | None) -> dict[str, Any]:
     prov: dict[str, Any] = {
         "format": FORMAT,
         "converter_version": CONVERTER_VERSION,
@@ -634,13 +636,13 @@ def _provenance(path: Path, b: _Builder, check_crc: bool, check_sha256: bool,
         "nb101_ops_codes": {**{k: int(v) for k, v in OP_KINDS.items()}, "pad": KIND_PAD},
     }
     if check_sha256:
-        prov.update(_sha256_check(path))
+        prov.update(_sha256_check(path, sha256))
     return prov
 
 
 def convert_streaming(path: str | os.PathLike[str], writer: Any, *, chunk_rows: int = 16384,
                       check_crc: bool = True, check_sha256: bool = True,
-                      progress: bool = True) -> int:
+                      progress: bool = True, sha256: str | None = None) -> int:
     """Convert a NAS-Bench-101 TFRecord file straight into a ``StoreWriter``.
 
     The per-cell arrays are filled in memory (about 170 MB for the full 423,624-cell
@@ -657,6 +659,8 @@ def convert_streaming(path: str | os.PathLike[str], writer: Any, *, chunk_rows: 
     chunk_rows : int, default 16384
         Rows per appended chunk.
     check_crc, check_sha256, progress : bool
+        As in :func:`convert`.
+    sha256 : str, optional
         As in :func:`convert`.
 
     Returns
@@ -691,7 +695,7 @@ def convert_streaming(path: str | os.PathLike[str], writer: Any, *, chunk_rows: 
     b = _build(path, check_crc, progress)
     if b.n == 0:
         raise FormatError(f"{path}: holds no records")
-    prov = _provenance(path, b, check_crc, check_sha256)
+    prov = _provenance(path, b, check_crc, check_sha256, sha256)
     for start in range(0, b.n, chunk_rows):
         writer.append(b.table(prov, slice(start, min(b.n, start + chunk_rows))))
     return b.n

@@ -25,7 +25,6 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_tools.errors import FormatError, allowed
+from nasbench_tools.store.converters.hashing import source_sha256
 from nasbench_tools.store.converters.safe_pickle import (
     is_torch_legacy,
     is_torch_zip,
@@ -413,24 +413,6 @@ def stream_records(
     return total
 
 
-def sha256_of(path: str | os.PathLike[str], chunk: int = 1 << 22) -> str:
-    """SHA-256 hex digest of a file, read in chunks.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x"
-    >>> _ = p.write_bytes(b"abc")
-    >>> sha256_of(p)[:16]
-    'ba7816bf8f01cfea'
-    """
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
 def detect(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` looks like an official NAS-Bench-201 ``.pth`` file.
 
@@ -504,7 +486,8 @@ def _hp_budget(key: Any, where: str) -> int:
             from None
 
 
-def convert(path: str | os.PathLike[str], *, curves: bool = True) -> TableData:
+def convert(path: str | os.PathLike[str], *, curves: bool = True,
+            sha256: str | None = None) -> TableData:
     """Convert an official NAS-Bench-201 ``.pth`` file into a :class:`TableData`.
 
     Parameters
@@ -515,6 +498,9 @@ def convert(path: str | os.PathLike[str], *, curves: bool = True) -> TableData:
     curves : bool, default True
         Keep the per-epoch curves; if False only the final epoch of each schedule (much
         smaller).
+    sha256 : str, optional
+        SHA-256 of ``path`` when the caller has computed it already (the registry does);
+        otherwise computed here.
 
     Returns
     -------
@@ -575,22 +561,14 @@ def convert(path: str | os.PathLike[str], *, curves: bool = True) -> TableData:
         keys=[meta[i] for i in indices],
         indices=np.asarray(indices, dtype=np.int64),
         datasets=table.tables(),
-        provenance={
-            "format": FORMAT,
-            "converter_version": CONVERTER_VERSION,
-            "source": path.name,
-            "source_sha256": sha256_of(path),
-            "num_archs": len(meta),
-            "evaluated_indexes": len(indices),
-            "budgets": budgets,
-            "curves": curves,
-            "cost_rule": "mean over trials (nas_201_api)",
-        },
+        provenance=_provenance(path, sha256, meta, budgets, curves,
+                               evaluated_indexes=len(indices)),
     )
 
 
 def convert_streaming(path: str | os.PathLike[str], writer: Any, *, curves: bool = True,
-                      chunk_rows: int = 1024, progress: bool = False) -> int:
+                      chunk_rows: int = 1024, progress: bool = False,
+                      sha256: str | None = None) -> int:
     """Convert a NAS-Bench-201 ``.pth`` file into a ``StoreWriter`` chunk by chunk.
 
     The file itself is one pickle and is unpickled whole (as the official API does); the
@@ -646,13 +624,19 @@ def convert_streaming(path: str | os.PathLike[str], writer: Any, *, curves: bool
         order = tqdm(list(order), desc=f"NB201 {path.name}", unit="cell")
     cells = ((int(i), {_hp_budget(k, str(path)): v for k, v in arch2infos[i].items()})
              for i in order)
-    prov = {"format": FORMAT, "converter_version": CONVERTER_VERSION, "source": path.name,
-            "source_sha256": sha256_of(path), "num_archs": len(meta), "budgets": budgets,
-            "curves": curves, "cost_rule": "mean over trials (nas_201_api)"}
     return stream_records(cells, writer, space="nb201", meta_archs=meta,
                           seeds=TOPOLOGY_SEEDS, budgets=budgets, curves=curves,
-                          cost_rule="nb201", provenance=prov, chunk_rows=chunk_rows,
-                          where=str(path))
+                          cost_rule="nb201",
+                          provenance=_provenance(path, sha256, meta, budgets, curves),
+                          chunk_rows=chunk_rows, where=str(path))
+
+
+def _provenance(path: Path, sha256: str | None, meta: Sequence[str], budgets: list[int],
+                curves: bool, **extra: Any) -> dict[str, Any]:
+    """The converter's provenance (``extra`` goes in after ``num_archs``)."""
+    return {"format": FORMAT, "converter_version": CONVERTER_VERSION, "source": path.name,
+            "source_sha256": source_sha256(path, sha256), "num_archs": len(meta), **extra,
+            "budgets": budgets, "curves": curves, "cost_rule": "mean over trials (nas_201_api)"}
 
 
 def _check_index_table(meta: Sequence[str]) -> None:

@@ -7,8 +7,9 @@ Every converter module exposes ``detect(path) -> bool`` and
 Modules are imported lazily, so a missing optional converter never breaks the others.
 
 :func:`convert_to_store` is what ``nbt convert`` runs: detect each source, hash it
-(SHA-256, recorded in the metadata), convert, merge several tables by official index,
-and write the store atomically.
+(SHA-256, recorded in the metadata and passed to the converter's ``sha256=`` keyword, so
+the file is hashed once), convert, merge several tables by official index, and write the
+store atomically.
 
 Examples
 --------
@@ -20,7 +21,6 @@ True
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import inspect
 import logging
@@ -32,6 +32,7 @@ from types import ModuleType
 from typing import Any
 
 from nasbench_tools.errors import FormatError, OutOfDomainError, allowed
+from nasbench_tools.store.converters.hashing import sha256_path
 from nasbench_tools.store.format import StoreWriter, write_store
 from nasbench_tools.store.merge import merge_tables
 from nasbench_tools.store.table import TableData
@@ -124,38 +125,6 @@ def detect_format(path: str | os.PathLike[str]) -> str | None:
     return None
 
 
-def sha256_path(path: str | os.PathLike[str], *, progress: Any = None) -> str:
-    """SHA-256 of a file, or of a directory (over its files' relative paths and bytes).
-
-    Parameters
-    ----------
-    path : path-like
-        File or directory.
-    progress : tqdm-like, optional
-        Its ``update(n_bytes)`` is called while reading.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
-    >>> _ = p.write_text("abc")
-    >>> sha256_path(p)[:16]
-    'ba7816bf8f01cfea'
-    """
-    p = Path(path)
-    files = sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p]
-    h = hashlib.sha256()
-    for q in files:
-        if p.is_dir():
-            h.update(str(q.relative_to(p)).encode() + b"\0")
-        with open(q, "rb") as fh:
-            while block := fh.read(1 << 22):
-                h.update(block)
-                if progress is not None:
-                    progress.update(len(block))
-    return h.hexdigest()
-
-
 def _accepted(fn: Callable[..., Any], options: dict[str, Any] | None) -> dict[str, Any]:
     """The options ``fn`` accepts; the others are dropped with a warning."""
     opts = dict(options or {})
@@ -166,6 +135,16 @@ def _accepted(fn: Callable[..., Any], options: dict[str, Any] | None) -> dict[st
     for k in dropped:
         log.warning("option %r does not apply to %s; ignored", k, fn.__module__)
     return {k: v for k, v in opts.items() if k in params}
+
+
+def _call_options(fn: Callable[..., Any], options: dict[str, Any] | None,
+                  record: dict[str, Any]) -> dict[str, Any]:
+    """The options ``fn`` accepts, plus the source's SHA-256 if ``fn`` takes ``sha256=``
+    (so the file is hashed once, here, not again by the converter)."""
+    opts = _accepted(fn, options)
+    if "sha256" in inspect.signature(fn).parameters:
+        opts["sha256"] = record["sha256"]
+    return opts
 
 
 def _pick(path: Path, fmt: str | None) -> tuple[str, Converter]:
@@ -237,7 +216,7 @@ def convert_sources(
         record = _source_record(path, name, progress)
         log.info("converting %s as %s", path, name)
         fn = conv._mod().convert
-        table = fn(path, **_accepted(fn, options))
+        table = fn(path, **_call_options(fn, options, record))
         inner = {k: v for k, v in table.provenance.items() if k != "sources"}
         record.update({k: v for k, v in (table.provenance.get("sources") or [{}])[0].items()
                        if k not in record})
@@ -281,7 +260,7 @@ def convert_to_store(
         stream = conv.streaming
         if stream is not None:
             record = _source_record(path, name, progress)
-            opts = _accepted(stream, {"progress": progress, **(options or {})})
+            opts = _call_options(stream, {"progress": progress, **(options or {})}, record)
             with StoreWriter(out, command=command) as writer:
                 stream(path, writer, **opts)
                 writer.provenance["sources"] = [record]
