@@ -1,0 +1,260 @@
+"""``nbt search``: many budgeted runs of a searcher on a store, with resumable results.
+
+``nbt search --bench STORE --algo rea --runs 500 --budget-seconds 12000 --output DIR``
+writes ``DIR/runs.sqlite`` (one transaction per finished run; a restart resumes),
+``DIR/runs.csv``, ``DIR/summary.csv``, trajectory plots ``DIR/trajectory_*.png`` and
+``DIR/command.txt`` (every command that filled the database, one per line; the CSVs cover
+all of its experiments, the plots those of the command), and prints the summary (mean +- std of the final pick's metrics).
+
+Examples
+--------
+>>> import argparse
+>>> p = argparse.ArgumentParser(prog="nbt")
+>>> register(p.add_subparsers())
+>>> a = p.parse_args(["search", "--bench", "s.h5", "--algo", "rea", "--budget-queries", "100"])
+>>> a.algo, a.runs, a.budget_queries, a.population_size
+(['rea'], 500, 100, 10)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shlex
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nasbench_tools.errors import OutOfDomainError, allowed
+
+log = logging.getLogger(__name__)
+
+
+def _scorer(args: argparse.Namespace, ctx: dict[str, Any]) -> Any:
+    from nasbench_tools.search.naswot import ArrayScorer
+
+    name: str = args.scores
+    if name.startswith("zc:"):
+        from predictors.registry import get_predictor
+
+        return get_predictor(name[3:]).build()
+    bench, ev = ctx["bench"], ctx["evaluator"]
+    try:
+        column = bench.feature(name)
+    except Exception as exc:  # the store names what it has
+        raise OutOfDomainError(f"cannot read score column {name!r}: {exc}") from exc
+    return ArrayScorer.by_code(ev.per_code(column), ctx["space"])
+
+
+def _predictor(args: argparse.Namespace, ctx: dict[str, Any]) -> Any:
+    from predictors.registry import get_predictor
+
+    spec = get_predictor(args.predictor)
+    if spec.kind != "trained":
+        raise OutOfDomainError(
+            f"predictor {args.predictor!r} is {spec.kind!r}; predictor-guided search needs a "
+            "trained one (e.g. gbdt, renas)"
+        )
+    return spec.build(random_state=0)
+
+
+#: algo -> keyword arguments of its searcher, from the parsed options.
+KWARGS: dict[str, Callable[[argparse.Namespace, dict[str, Any]], dict[str, Any]]] = {
+    "rs": lambda a, c: {},
+    "rea": lambda a, c: {"population_size": a.population_size, "sample_size": a.sample_size},
+    "ls": lambda a, c: {"first_improvement": a.first_improvement},
+    "reinforce": lambda a, c: {"learning_rate": a.learning_rate, "ema_momentum": a.ema_momentum},
+    "optuna": lambda a, c: {"sampler": a.sampler},
+    "naswot": lambda a, c: {"scorer": _scorer(a, c), "n_samples": a.n_samples},
+    "area": lambda a, c: {
+        "scorer": _scorer(a, c),
+        "n_samples": a.n_samples,
+        "population_size": a.population_size,
+        "sample_size": a.sample_size,
+    },
+    "predictor": lambda a, c: {
+        "predictor": _predictor(a, c),
+        "encoding": a.encoding,
+        "n_init": a.n_init,
+        "top_k": a.top_k,
+        "pool_size": a.pool_size,
+        "prune_features": a.prune_features,
+    },
+}
+
+
+_PARSER: list[argparse.ArgumentParser] = []
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command line that reproduces ``args`` (options at their default are left out)."""
+    if not _PARSER:
+        return "nbt " + shlex.join(sys.argv[1:])
+    parts = ["nbt", "search"]
+    for action in _PARSER[0]._actions:
+        if not action.option_strings or action.dest == "help":
+            continue
+        value = getattr(args, action.dest, None)
+        if value is None or value == action.default:
+            continue
+        flag = action.option_strings[-1]
+        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+            parts.append(flag)
+        elif isinstance(value, list):
+            for v in value:
+                parts += [flag, str(v)]
+        else:
+            parts += [flag, str(value)]
+    return shlex.join(parts)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the searches and write the outputs."""
+    from nasbench_tools.search.cost_models import get_cost_model
+    from nasbench_tools.search.evaluators import TabularEvaluator
+    from nasbench_tools.search.registry import REGISTRY
+    from nasbench_tools.search.results import (
+        ResultsDB,
+        results_frame,
+        summary_table,
+        write_outputs,
+    )
+    from nasbench_tools.search.runner import Budget, SearcherSpec, run_many
+    from nasbench_tools.spaces import get_space
+    from nasbench_tools.store import load_benchmark
+
+    for algo in args.algo:
+        if algo not in REGISTRY:
+            raise OutOfDomainError(f"unknown --algo {algo!r}; allowed: {allowed(REGISTRY)}")
+    if args.label and len(args.label) != len(args.algo):
+        raise OutOfDomainError(
+            f"give one --label per --algo ({len(args.algo)}), got {len(args.label)}"
+        )
+    budget = Budget(seconds=args.budget_seconds, queries=args.budget_queries)
+    bench = load_benchmark(args.bench)
+    space = get_space(bench.space)
+    cost_model = None if args.cost_model == "none" else get_cost_model(args.cost_model)
+    fallback = None
+    if args.fallback_train:
+        from nasbench_tools.search.evaluators import TrainerEvaluator
+        from nasbench_tools.trainer.evaluator_fn import make_train_fn
+
+        fallback = TrainerEvaluator(
+            make_train_fn(args.fallback_train, args.fallback_recipe),
+            cache_path=args.fallback_cache,
+        )
+    evaluator = TabularEvaluator(
+        bench, protocol=args.protocol, cost_model=cost_model, space=space, fallback=fallback
+    )
+    ctx = {"bench": bench, "space": space, "evaluator": evaluator}
+    out = Path(args.output) if args.output else None
+    db_path = Path(args.db) if args.db else (out / "runs.sqlite" if out else None)
+    db = ResultsDB(db_path) if db_path else None
+
+    executor: Any = None
+    if args.dask:
+        from distributed import Client
+
+        executor = Client(args.dask).get_executor()
+    elif args.workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        executor = ProcessPoolExecutor(args.workers)
+    labels = args.label or list(args.algo)
+    collected: list[Any] = []
+    try:
+        for algo, label in zip(args.algo, labels):
+            spec = SearcherSpec(algo, space.name, KWARGS[algo](args, ctx))
+            start = time.perf_counter()
+            results = run_many(
+                spec,
+                evaluator,
+                budget,
+                runs=args.runs,
+                seed=args.seed,
+                label=label,
+                db=db,
+                executor=executor,
+                vectorize="auto" if args.vectorize else False,
+                repeats=args.repeats,
+            )
+            log.info("%s: %d runs in %.2f s", label, len(results), time.perf_counter() - start)
+            collected.extend(results)
+    finally:
+        if executor is not None and hasattr(executor, "shutdown"):
+            executor.shutdown()
+    if out is not None and db is not None:
+        command = _command(args)
+        old = (out / "command.txt").read_text().splitlines() if (out / "command.txt").exists() else []
+        history = [c for c in old if c.strip() and c != command] + [command]
+        write_outputs(db, out, command="\n".join(history), plots=not args.no_plots,
+                      plot_labels=labels)
+    elif db is None:
+        log.warning("no --output or --db: results are not stored")
+    frame = results_frame(collected)
+    if len(frame):
+        table = summary_table(frame)
+        metrics = [c[:-5] for c in table.columns if c.endswith("_mean")]
+        for _, row in table.iterrows():
+            parts = [f"{m} {row[m + '_mean']:.2f} +- {row[m + '_std']:.2f}" for m in metrics]
+            sys.stdout.write(f"{row['algo']} ({row['runs']} runs): " + ", ".join(parts) + "\n")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``search`` sub-command."""
+    from nasbench_tools.search.cost_models import COST_MODELS
+    from nasbench_tools.search.evaluators import PROTOCOLS
+
+    p = subparsers.add_parser(
+        "search", help="run searchers on a store (many runs, resumable, summary and plots)"
+    )
+    p.add_argument("--bench", required=True, help="store file (.h5)")
+    p.add_argument("--algo", action="append", required=True,
+                   help="searcher: rs, rea, ls, reinforce, naswot, area, predictor, optuna "
+                   "(repeatable)")
+    p.add_argument("--label", action="append", help="experiment label per --algo")
+    p.add_argument("--runs", type=int, default=500, help="independent runs (default 500)")
+    p.add_argument("--seed", type=int, default=0, help="run r uses seed SEED + r")
+    p.add_argument("--budget-seconds", type=float, help="simulated seconds per run")
+    p.add_argument("--budget-queries", type=int, help="charged queries per run")
+    p.add_argument("--protocol", default="nb201-cifar10", choices=sorted(PROTOCOLS),
+                   help="what to optimise and report (default nb201-cifar10)")
+    p.add_argument("--cost-model", default="recorded", choices=[*sorted(COST_MODELS), "none"],
+                   help="seconds charged per query (default: the store's recorded times)")
+    p.add_argument("--repeats", choices=["cache", "charge"],
+                   help="a re-proposed cell is free (cache) or charged again; default: the "
+                   "searcher's own (charge for reinforce, cache for the others)")
+    p.add_argument("--output", help="directory for runs.sqlite, runs.csv, summary.csv, plots")
+    p.add_argument("--db", help="results database (default OUTPUT/runs.sqlite)")
+    p.add_argument("--workers", type=int, default=1, help="processes for non-vectorised runs")
+    p.add_argument("--dask", help="Dask scheduler address; runs go to that cluster")
+    p.add_argument("--no-vectorize", dest="vectorize", action="store_false",
+                   help="use the ask/tell loop even where a vectorised path exists")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    f = p.add_argument_group("cells missing from the table")
+    f.add_argument("--fallback-train", metavar="DATASET",
+                   help="train missing cells for real on this dataset (e.g. digits, cifar10)")
+    f.add_argument("--fallback-recipe", default="quick-cpu", help="trainer recipe preset")
+    f.add_argument("--fallback-cache", help="SQLite cache of trained cells (reused on restart)")
+    g = p.add_argument_group("searcher settings")
+    g.add_argument("--population-size", type=int, default=10)
+    g.add_argument("--sample-size", type=int, default=3)
+    g.add_argument("--first-improvement", action="store_true", help="local search variant")
+    g.add_argument("--learning-rate", type=float, default=0.01,
+                   help="REINFORCE Adam step (default: NATS-Bench's 0.01; the NAS-Bench-201 script passes 0.5)")
+    g.add_argument("--ema-momentum", type=float, default=0.9, help="REINFORCE baseline")
+    g.add_argument("--sampler", default="tpe", help="optuna sampler (tpe, random)")
+    g.add_argument("--n-samples", type=int, default=100, help="NASWOT / AREA cells scored")
+    g.add_argument("--scores", default="naswot_score",
+                   help="store feature used as proxy, or zc:NAME for a zero-cost scorer")
+    g.add_argument("--predictor", default="gbdt", help="predictor registry name")
+    g.add_argument("--encoding", default="gbdt", help="encoding for the predictor")
+    g.add_argument("--n-init", type=int, default=20)
+    g.add_argument("--top-k", type=int, default=10)
+    g.add_argument("--pool-size", type=int, help="random pool per round (default: whole space)")
+    g.add_argument("--prune-features", type=int, default=0, help="GBDT-NAS-3S pruning")
+    p.set_defaults(func=run)
+    _PARSER[:] = [p]

@@ -1,0 +1,252 @@
+"""Predictor-guided search: fit on what was evaluated, evaluate the predicted top k.
+
+One loop covers the ReNAS search (a ranking predictor) and GBDT-NAS (a gradient-boosted
+tree regressor): evaluate ``n_init`` random cells; then, round after round, fit a fresh
+predictor on every evaluated cell, predict a candidate pool (the whole space, or
+``pool_size`` random cells), drop the cells already evaluated and ask for the ``top_k``
+best predicted ones.
+
+GBDT-NAS's search-space pruning (GBDT-NAS-3S) is offered as ``prune_features``: after each
+fit, the binary encoding features whose presence lowers the mean prediction over the pool
+the most are found, and candidates that carry any of the ``prune_features`` worst ones
+are left out of that round. The original ranks features with SHAP values of the tree
+model; this module uses them when the predictor offers ``shap_values`` and otherwise a
+model-agnostic contrast of mean predictions (for any predictor with ``predict``).
+``predictors.gbdt.GBDTPredictor`` offers ``shap_values``.
+
+Examples
+--------
+>>> from sklearn.linear_model import Ridge
+>>> from nasbench_tools.spaces import get_space
+>>> s = PredictorGuidedSearch(get_space("nb201"), Ridge(), encoding="adjacency_onehot",
+...                           n_init=5, top_k=3, pool_size=200, seed=0)
+>>> for i in range(6):
+...     c = s.ask(); s.tell(c, float(c.ops.count("nor_conv_3x3")))
+>>> len(s.history)
+6
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from nasbench_tools.errors import OutOfDomainError
+from nasbench_tools.search.base import Proposals, Searcher, SeedLike, proposals_for
+
+__all__ = ["PredictorGuidedSearch"]
+
+
+def _fresh(predictor: Any) -> Any:
+    """A new unfitted predictor: call a factory, or clone an estimator."""
+    if callable(predictor) and not hasattr(predictor, "fit"):
+        return predictor()
+    try:
+        from sklearn.base import clone
+
+        return clone(predictor)
+    except (TypeError, ImportError):
+        return copy.deepcopy(predictor)
+
+
+class PredictorGuidedSearch(Searcher):
+    """Iterated fit / rank / evaluate-top-k search.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        The space searched.
+    predictor : estimator or callable
+        A scikit-learn style regressor or ranker (``fit(X, y)``, ``predict(X)``, e.g.
+        ``predictors.gbdt.GBDTPredictor()`` or ``predictors.renas.ReNASPredictor()``); it is
+        cloned for every fit. A zero-argument factory also works. When it has a
+        ``random_state`` parameter, each fit gets one drawn from the searcher's generator.
+    encoding : str, default "gbdt"
+        Encoding kind passed to ``space.encode``.
+    n_init : int, default 20
+        Random cells evaluated before the first fit.
+    top_k : int, default 10
+        Cells evaluated per round.
+    pool_size : int or None, default None
+        ``None`` ranks the whole space (``space.all_cells()``); an int ranks that many
+        random cells per round.
+    prune_features : int, default 0
+        GBDT-NAS-3S style pruning: features excluded per round (0 = off).
+    shap_sample : int, default 256
+        Pool cells on which SHAP values are computed for the pruning.
+    seed : int, SeedSequence or Generator, default 0
+        Source of randomness.
+    proposals : Proposals, optional
+        Kernel for random cells.
+    """
+
+    algo = "predictor"
+
+    def __init__(
+        self,
+        space: Any,
+        predictor: Any,
+        *,
+        encoding: str = "gbdt",
+        n_init: int = 20,
+        top_k: int = 10,
+        pool_size: int | None = None,
+        prune_features: int = 0,
+        shap_sample: int = 256,
+        seed: SeedLike = 0,
+        proposals: Proposals | None = None,
+    ) -> None:
+        if n_init < 1 or top_k < 1 or prune_features < 0:
+            raise OutOfDomainError(
+                f"need n_init >= 1, top_k >= 1, prune_features >= 0; got {n_init}, {top_k}, "
+                f"{prune_features}"
+            )
+        if pool_size is not None and pool_size < top_k:
+            raise OutOfDomainError(f"pool_size ({pool_size}) must be >= top_k ({top_k}) or None")
+        self.predictor = predictor
+        self.encoding = encoding
+        self.n_init = int(n_init)
+        self.top_k = int(top_k)
+        self.pool_size = pool_size
+        self.prune_features = int(prune_features)
+        self.shap_sample = int(shap_sample)
+        self.proposals = proposals if proposals is not None else proposals_for(space)
+        self._space_cache: tuple[list[Any], np.ndarray] | None = None
+        super().__init__(space, seed=seed)
+
+    def _start(self) -> None:
+        self.history: list[tuple[Any, float]] = []
+        self._seen: set[Any] = set()
+        self._queue: list[Any] = []
+        self.rounds = 0
+
+    # ------------------------------------------------------------------ helpers
+    def _whole_space(self) -> tuple[list[Any], np.ndarray]:
+        if self._space_cache is None:
+            cells = list(self.space.all_cells())
+            self._space_cache = (cells, np.asarray(self.space.encode(cells, self.encoding)))
+        return self._space_cache
+
+    def _pool(self) -> tuple[list[Any], np.ndarray]:
+        if self.pool_size is None:
+            cells, x = self._whole_space()
+            keep = np.fromiter((c not in self._seen for c in cells), dtype=bool, count=len(cells))
+            idx = np.flatnonzero(keep)
+            return [cells[i] for i in idx], x[idx]
+        cells = []
+        picked: set[Any] = set()
+        tries = 0
+        while len(cells) < self.pool_size and tries < 20 * self.pool_size:
+            tries += 1
+            c = self.proposals.sample(self.rng)
+            if c not in self._seen and c not in picked:
+                picked.add(c)
+                cells.append(c)
+        x = np.asarray(self.space.encode(cells, self.encoding)) if cells else np.empty((0, 0))
+        return cells, x
+
+    def _fit(self) -> Any:
+        model = _fresh(self.predictor)
+        params = model.get_params() if hasattr(model, "get_params") else {}
+        if "random_state" in params:
+            model.set_params(random_state=int(self.rng.integers(2**31 - 1)))
+        cells = [c for c, _ in self.history]
+        x = np.asarray(self.space.encode(cells, self.encoding), dtype=np.float64)
+        y = np.array([v for _, v in self.history], dtype=np.float64)
+        model.fit(x.reshape(len(cells), -1), y)
+        return model
+
+    def _pruned(self, model: Any, x: np.ndarray, pred: np.ndarray) -> np.ndarray:
+        """Mask of the candidates kept after pruning the most harmful features.
+
+        With a ``shap_values`` method (``predictors.gbdt.GBDTPredictor``) a feature's effect
+        is its mean SHAP value over the candidates that carry it, as in GBDT-NAS-3S;
+        otherwise the difference of mean predictions with and without it.
+        """
+        flat = x.reshape(len(x), -1)
+        binary = np.all((flat == 0) | (flat == 1), axis=0)
+        shap = None
+        if hasattr(model, "shap_values"):
+            # SHAP values of a random subset of the pool (they are costly on whole spaces)
+            sub = np.arange(len(flat))
+            if len(sub) > self.shap_sample:
+                sub = np.sort(self.rng.choice(len(flat), self.shap_sample, replace=False))
+            flat, pred = flat[sub], pred[sub]
+            shap = np.asarray(model.shap_values(flat), dtype=np.float64)
+        effects = np.full(flat.shape[1], np.inf)
+        for j in np.flatnonzero(binary):
+            on = flat[:, j] == 1
+            if 0 < on.sum() < len(on):
+                if shap is not None:
+                    effects[j] = shap[on, j].mean()
+                else:
+                    effects[j] = pred[on].mean() - pred[~on].mean()
+        worst = np.argsort(effects, kind="stable")[: self.prune_features]
+        worst = worst[np.isfinite(effects[worst]) & (effects[worst] < 0)]
+        full = x.reshape(len(x), -1)
+        keep = ~np.any(full[:, worst] == 1, axis=1) if len(worst) else np.ones(len(x), bool)
+        return keep if keep.sum() >= self.top_k else np.ones(len(x), bool)
+
+    def _next_round(self) -> None:
+        if len(self.history) < self.n_init:
+            need = self.n_init - len(self.history)
+            picked: list[Any] = []
+            tries = 0
+            while len(picked) < need and tries < 100 * need:
+                tries += 1
+                c = self.proposals.sample(self.rng)
+                if c not in self._seen and c not in picked:
+                    picked.append(c)
+            self._queue = picked
+        else:
+            cells, x = self._pool()
+            if not cells:
+                self.done = True
+                return
+            model = self._fit()
+            pred = np.asarray(model.predict(x.reshape(len(cells), -1)), dtype=np.float64)
+            keep = self._pruned(model, x, pred) if self.prune_features else np.ones(len(cells), bool)
+            idx = np.flatnonzero(keep)
+            order = idx[np.argsort(-pred[idx], kind="stable")[: self.top_k]]
+            self._queue = [cells[i] for i in order]
+            self.rounds += 1
+        if not self._queue:
+            self.done = True
+
+    # ------------------------------------------------------------------ ask/tell
+    def ask(self) -> Any:
+        """The next cell of the current batch; a new batch is planned when it runs out."""
+        while not self._queue and not self.done:
+            self._next_round()
+        if not self._queue:
+            # Nothing left to propose: repeat the best cell (served from the runner's cache).
+            self.done = True
+            return max(self.history, key=lambda cv: cv[1])[0]
+        return self._queue[0]
+
+    def tell(self, cell: Any, value: float) -> None:
+        """Record an evaluated cell."""
+        if self._queue and self._queue[0] == cell:
+            self._queue.pop(0)
+        if cell not in self._seen:
+            self._seen.add(cell)
+            self.history.append((cell, float(value)))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "algo": self.algo,
+            "predictor": type(self.predictor).__name__
+            if hasattr(self.predictor, "fit")
+            else getattr(self.predictor, "__name__", "factory"),
+            "encoding": self.encoding,
+            "n_init": self.n_init,
+            "top_k": self.top_k,
+            "pool_size": self.pool_size,
+            "prune_features": self.prune_features,
+        }
+
+
+PredictorFactory = Callable[[], Any]

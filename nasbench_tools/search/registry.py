@@ -1,0 +1,37 @@
+"""Registry of searchers by name (``nbt search --algo NAME``).
+
+``optuna`` is listed always; it needs the optional ``optuna`` package to run.
+
+Examples
+--------
+>>> sorted(REGISTRY)
+['area', 'ls', 'naswot', 'optuna', 'predictor', 'rea', 'reinforce', 'rs']
+"""
+
+from __future__ import annotations
+
+from nasbench_tools.search.base import Searcher
+from nasbench_tools.search.evolution import RegularizedEvolution
+from nasbench_tools.search.local_search import LocalSearch
+from nasbench_tools.search.naswot import AREA, NASWOTSearch
+from nasbench_tools.search.optuna_wrap import OptunaSearch
+from nasbench_tools.search.predictor_guided import PredictorGuidedSearch
+from nasbench_tools.search.random_search import RandomSearch
+from nasbench_tools.search.reinforce import Reinforce
+
+__all__ = ["REGISTRY"]
+
+#: Algorithm name -> searcher class.
+REGISTRY: dict[str, type[Searcher]] = {
+    cls.algo: cls
+    for cls in (
+        RandomSearch,
+        RegularizedEvolution,
+        LocalSearch,
+        Reinforce,
+        PredictorGuidedSearch,
+        NASWOTSearch,
+        AREA,
+        OptunaSearch,
+    )
+}
