@@ -1,0 +1,256 @@
+"""Registry of named predictors: what ``--predictors`` and the harness accept.
+
+Three kinds of entries (:class:`PredictorSpec.kind`):
+
+``"trained"``
+    A scikit-learn regressor built by ``factory(random_state=..., n_jobs=...)``, fitted on
+    ``X`` of a feature set and asked to ``predict``.
+``"column"``
+    Training-free: rank by one extra column (e.g. the published ``naswot_score`` or the
+    parameter count), read like a feature-set extra (:func:`predictors.features.resolve_extra`).
+``"scorer"``
+    Training-free: a zero-cost scorer of :mod:`predictors.zerocost` with ``score(cells)``;
+    it builds and runs networks, so the harness scores a subset of cells.
+
+Examples
+--------
+>>> spec = get_predictor("gbdt")
+>>> spec.kind, type(spec.build(random_state=0)).__name__
+('trained', 'GBDTPredictor')
+>>> get_predictor("naswot").column
+'naswot_score'
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from nasbench_tools.errors import OutOfDomainError, allowed
+
+__all__ = [
+    "KINDS",
+    "PREDICTORS",
+    "PredictorSpec",
+    "get_predictor",
+    "register_predictor",
+    "zerocost_scorers",
+]
+
+log = logging.getLogger(__name__)
+
+KINDS: tuple[str, ...] = ("trained", "column", "scorer")
+
+
+@dataclass(frozen=True)
+class PredictorSpec:
+    """One registered predictor.
+
+    Parameters
+    ----------
+    name : str
+    kind : {"trained", "column", "scorer"}
+    factory : callable, optional
+        ``factory(random_state=int, n_jobs=int) -> estimator`` (trained) or
+        ``factory() -> scorer`` (scorer).
+    default_features : str
+        Feature set used when the requested ones do not fit this predictor.
+    features : tuple of str or None
+        Feature sets it accepts; ``None`` = any flat feature set (no tensor encodings).
+    column : str or None
+        Extra column ranked by a ``"column"`` entry.
+    sign : float
+        +1: larger column = better, -1: smaller = better (``"column"`` entries).
+    description : str
+    """
+
+    name: str
+    kind: str
+    factory: Callable[..., Any] | None = None
+    default_features: str = "onehot"
+    features: tuple[str, ...] | None = None
+    column: str | None = None
+    sign: float = 1.0
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise OutOfDomainError(
+                f"unknown predictor kind {self.kind!r}; allowed: {allowed(KINDS)}"
+            )
+        if self.kind == "column" and not self.column:
+            raise OutOfDomainError(f"column predictor {self.name!r} needs a column name")
+        if self.kind != "column" and self.factory is None:
+            raise OutOfDomainError(f"predictor {self.name!r} of kind {self.kind!r} needs a factory")
+
+    def build(self, *, random_state: int | None = None, n_jobs: int = 1) -> Any:
+        """A fresh estimator (trained) or scorer (scorer)."""
+        if self.factory is None:
+            raise OutOfDomainError(f"predictor {self.name!r} of kind {self.kind!r} builds nothing")
+        if self.kind == "scorer":
+            return self.factory()
+        return self.factory(random_state=random_state, n_jobs=n_jobs)
+
+    def accepts(self, feature_set: str) -> bool:
+        """Whether this predictor can use ``feature_set``."""
+        from predictors.features import get_feature_set
+
+        if self.kind != "trained":
+            return False
+        if self.features is not None:
+            return feature_set in self.features
+        return get_feature_set(feature_set).encoding != "renas"
+
+
+PREDICTORS: dict[str, PredictorSpec] = {}
+
+
+def register_predictor(spec: PredictorSpec, *, replace: bool = False) -> PredictorSpec:
+    """Add ``spec`` to :data:`PREDICTORS`.
+
+    Examples
+    --------
+    >>> _ = register_predictor(PredictorSpec("doc-flops", "column", column="flops"), replace=True)
+    >>> PREDICTORS["doc-flops"].kind
+    'column'
+    """
+    if spec.name in PREDICTORS and not replace:
+        raise OutOfDomainError(f"predictor {spec.name!r} is already registered")
+    PREDICTORS[spec.name] = spec
+    return spec
+
+
+def get_predictor(name: str) -> PredictorSpec:
+    """The registered predictor ``name`` (zero-cost scorers are added on first use).
+
+    Examples
+    --------
+    >>> get_predictor("renas").features
+    ('renas',)
+    """
+    if name not in PREDICTORS:
+        zerocost_scorers()
+    try:
+        return PREDICTORS[name]
+    except KeyError:
+        raise OutOfDomainError(
+            f"unknown predictor {name!r}; allowed: {allowed(PREDICTORS, limit=40)}"
+        ) from None
+
+
+_ZC_REGISTRY_NAMES = ("SCORERS", "REGISTRY", "PROXIES")
+
+
+def zerocost_scorers() -> dict[str, Any]:
+    """The zero-cost registry of :mod:`predictors.zerocost` (empty if it is not there).
+
+    Each entry is registered here as ``"zc_<name>"`` of kind ``"scorer"``.
+
+    Examples
+    --------
+    >>> isinstance(zerocost_scorers(), dict)
+    True
+    """
+    try:
+        module = importlib.import_module("predictors.zerocost")
+    except ImportError as exc:
+        log.debug("predictors.zerocost not importable: %s", exc)
+        return {}
+    for attr in _ZC_REGISTRY_NAMES:
+        reg = getattr(module, attr, None)
+        if isinstance(reg, dict) and reg:
+            for key, value in reg.items():
+                name = f"zc_{key}"
+                if name not in PREDICTORS:
+                    factory = (
+                        value
+                        if callable(value) and isinstance(value, type)
+                        else (lambda v=value: v)
+                    )
+                    PREDICTORS[name] = PredictorSpec(
+                        name, "scorer", factory=factory, description=f"zero-cost scorer {key!r}"
+                    )
+            return dict(reg)
+    return {}
+
+
+def _gbdt(**fixed: Any) -> Callable[..., Any]:
+    def factory(*, random_state: int | None = None, n_jobs: int = 1) -> Any:
+        from predictors.gbdt import GBDTPredictor
+
+        return GBDTPredictor(random_state=random_state, n_jobs=n_jobs, **fixed)
+
+    return factory
+
+
+def _renas(*, random_state: int | None = None, n_jobs: int = 1) -> Any:
+    from predictors.renas import ReNASPredictor
+
+    return ReNASPredictor(random_state=random_state, n_threads=n_jobs)
+
+
+def _rf(*, random_state: int | None = None, n_jobs: int = 1) -> Any:
+    from predictors.baselines import RandomForestPredictor
+
+    return RandomForestPredictor(random_state=random_state, n_jobs=n_jobs)
+
+
+def _mlp(*, random_state: int | None = None, n_jobs: int = 1) -> Any:
+    from predictors.baselines import MLPPredictor
+
+    return MLPPredictor(random_state=random_state)
+
+
+#: Tuned XGBoost settings for small training sets (see docs/predictors.md for the search).
+GBDT_TUNED: dict[str, Any] = {
+    "n_estimators": 300,
+    "learning_rate": 0.03,
+}
+
+for _spec in (
+    PredictorSpec(
+        "gbdt",
+        "trained",
+        _gbdt(),
+        "gbdt",
+        description="XGBoost with the GBDT-NAS settings (31 leaves, lr 0.05, 100 trees)",
+    ),
+    PredictorSpec(
+        "gbdt_tuned",
+        "trained",
+        _gbdt(**GBDT_TUNED),
+        "onehot+graph+zc",
+        description="GBDT-NAS settings with 300 rounds at lr 0.03",
+    ),
+    PredictorSpec(
+        "gbdt_rank",
+        "trained",
+        _gbdt(**GBDT_TUNED, objective="rank:pairwise"),
+        "onehot+graph+zc",
+        description="XGBoost with the pairwise ranking objective",
+    ),
+    PredictorSpec(
+        "renas",
+        "trained",
+        _renas,
+        "renas",
+        features=("renas",),
+        description="ReNAS CNN on the feature tensor, pairwise logistic loss",
+    ),
+    PredictorSpec("rf", "trained", _rf, "onehot", description="random forest, 300 trees"),
+    PredictorSpec("mlp", "trained", _mlp, "onehot", description="MLP 64-64, standardised inputs"),
+    PredictorSpec(
+        "naswot",
+        "column",
+        column="naswot_score",
+        description="published NASWOT (jacov) score, training-free",
+    ),
+    PredictorSpec(
+        "params", "column", column="params", description="parameter count, training-free"
+    ),
+    PredictorSpec("flops", "column", column="flops", description="FLOPs, training-free"),
+):
+    register_predictor(_spec)

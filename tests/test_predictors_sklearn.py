@@ -1,0 +1,45 @@
+"""scikit-learn's own estimator checks on every predictor class (fast settings).
+
+ReNAS runs in its flat-input mode (``input_shape=None``: a row is a 1 x 1 x d image), so
+every check applies; its ``poor_score`` tag relaxes only the R^2 threshold of the
+regression checks, because a ranking loss does not aim at the squared error.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from predictors.baselines import ColumnPredictor, MLPPredictor, RandomForestPredictor
+from predictors.gbdt import GBDTPredictor
+from predictors.renas import ReNASPredictor
+
+ESTIMATORS = [
+    GBDTPredictor(n_estimators=25, random_state=0),
+    GBDTPredictor(n_estimators=25, objective="rank:pairwise", random_state=0),
+    ReNASPredictor(channels=(4,), hidden=8, epochs=8, random_state=0),
+    RandomForestPredictor(n_estimators=10, random_state=0),
+    MLPPredictor(hidden_layer_sizes=(16,), max_iter=80, random_state=0),
+    ColumnPredictor(column=0),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible(estimator: Any, check: Any) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(estimator)
+
+
+def test_renas_declares_poor_score_only() -> None:
+    tags = ReNASPredictor().__sklearn_tags__()
+    assert tags.regressor_tags.poor_score and not tags.input_tags.allow_nan
+    assert GBDTPredictor().__sklearn_tags__().input_tags.allow_nan
+
+
+@pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_repr_shows_changed_params(est: Any) -> None:
+    assert type(est).__name__ in repr(est)
