@@ -112,6 +112,11 @@ class Predictor(RegressorMixin, BaseEstimator):
 
     _allow_nan: bool = False
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self._allow_nan
+        return tags
+
     def _validate_fit(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         X_, y_ = validate_data(
             self,

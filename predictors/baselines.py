@@ -54,28 +54,25 @@ class ColumnPredictor(Predictor):
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
         tags.regressor_tags.poor_score = True
         return tags
 
-    def _col(self, X: np.ndarray) -> np.ndarray:
+    def _raw(self, X: np.ndarray) -> np.ndarray:
         d = X.shape[1]
         if not -d <= int(self.column) < d:
             raise OutOfDomainError(
                 f"column {self.column} out of range for {d} features; allowed: {-d}..{d - 1}"
             )
-        c = X[:, int(self.column)]
+        return X[:, int(self.column)]
+
+    def _col(self, X: np.ndarray) -> np.ndarray:
+        c = self._raw(X)
         return np.where(np.isnan(c), self.fill_, c)
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         if float(self.sign) not in (-1.0, 0.0, 1.0):
             raise OutOfDomainError(f"sign must be -1, 0 or 1; got {self.sign!r}")
-        d = X.shape[1]
-        if not -d <= int(self.column) < d:
-            raise OutOfDomainError(
-                f"column {self.column} out of range for {d} features; allowed: {-d}..{d - 1}"
-            )
-        raw = X[:, int(self.column)]
+        raw = self._raw(X)
         finite = raw[np.isfinite(raw)]
         self.fill_ = float(finite.min()) if finite.size else 0.0
         c = self._col(X)
@@ -118,11 +115,6 @@ class RandomForestPredictor(Predictor):
         self.min_samples_leaf = min_samples_leaf
         self.n_jobs = n_jobs
         self.random_state = random_state
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
 
     def _fill(self, X: np.ndarray) -> np.ndarray:
         return np.where(np.isnan(X), self.fill_[None, :], X)

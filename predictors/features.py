@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_tools.errors import NotInBenchmarkError, OutOfDomainError, allowed
+from predictors.registry import add_entry, get_entry
 
 __all__ = [
     "BLOCKS",
@@ -416,10 +417,7 @@ def register_feature_set(fs: FeatureSet, *, replace: bool = False) -> FeatureSet
     >>> "doc-demo" in FEATURE_SETS
     True
     """
-    if fs.name in FEATURE_SETS and not replace:
-        raise OutOfDomainError(f"feature set {fs.name!r} is already registered")
-    FEATURE_SETS[fs.name] = fs
-    return fs
+    return add_entry(FEATURE_SETS, fs.name, fs, what="feature set", replace=replace)
 
 
 def get_feature_set(name: str) -> FeatureSet:
@@ -430,12 +428,7 @@ def get_feature_set(name: str) -> FeatureSet:
     >>> get_feature_set("onehot").encoding
     'adjacency_onehot'
     """
-    try:
-        return FEATURE_SETS[name]
-    except KeyError:
-        raise OutOfDomainError(
-            f"unknown feature set {name!r}; allowed: {allowed(FEATURE_SETS, limit=40)}"
-        ) from None
+    return get_entry(FEATURE_SETS, name, what="feature set")
 
 
 _ZC = ("naswot_score", "params", "flops")

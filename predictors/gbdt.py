@@ -153,11 +153,6 @@ class GBDTPredictor(Predictor):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
-
     # ------------------------------------------------------------------ fitting
     def _params(self) -> dict[str, Any]:
         if self.objective not in OBJECTIVES:

@@ -37,6 +37,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -77,6 +78,14 @@ def _check_k(k: int, n: int) -> int:
     return int(min(k, n))
 
 
+def _correlation(statistic: Callable[..., Any], y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """``statistic(a, b).statistic`` of the checked inputs; 0 when either is constant."""
+    a, b = _check(y_true, y_pred)
+    if np.ptp(b) == 0 or np.ptp(a) == 0:
+        return 0.0
+    return float(statistic(a, b).statistic)
+
+
 def top_k_indices(values: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` largest values, best first; ties broken by position.
 
@@ -109,10 +118,7 @@ def kendall_tau(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     >>> kendall_tau(np.array([1, 2, 3]), np.array([3, 2, 1]))
     -1.0
     """
-    a, b = _check(y_true, y_pred)
-    if np.ptp(b) == 0 or np.ptp(a) == 0:
-        return 0.0
-    return float(stats.kendalltau(a, b).statistic)
+    return _correlation(stats.kendalltau, y_true, y_pred)
 
 
 def spearman(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -123,10 +129,7 @@ def spearman(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     >>> spearman(np.array([1, 2, 3]), np.array([10, 20, 30]))
     1.0
     """
-    a, b = _check(y_true, y_pred)
-    if np.ptp(b) == 0 or np.ptp(a) == 0:
-        return 0.0
-    return float(stats.spearmanr(a, b).statistic)
+    return _correlation(stats.spearmanr, y_true, y_pred)
 
 
 def pearson(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -137,10 +140,7 @@ def pearson(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     >>> round(pearson(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 6.0])), 6)
     1.0
     """
-    a, b = _check(y_true, y_pred)
-    if np.ptp(b) == 0 or np.ptp(a) == 0:
-        return 0.0
-    return float(stats.pearsonr(a, b).statistic)
+    return _correlation(stats.pearsonr, y_true, y_pred)
 
 
 def precision_at_k(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> float:

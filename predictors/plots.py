@@ -18,19 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nasbench_tools.io import atomic_path
+from nasbench_tools.plotting import pyplot, save_png
 from predictors.metrics import kendall_tau
 
 __all__ = ["plot_scatter", "plot_tau_vs_train_size"]
-
-
-def _pyplot():  # type: ignore[no-untyped-def]
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_scatter(
@@ -55,7 +46,7 @@ def plot_scatter(
     -------
     pathlib.Path
     """
-    plt = _pyplot()
+    plt = pyplot()
     largest: dict[tuple[str, str], int] = {}
     for name, feats, size in predictions:
         largest[(name, feats)] = max(size, largest.get((name, feats), -1))
@@ -76,11 +67,7 @@ def plot_scatter(
         ax.set_ylabel("predicted", fontsize=7)
         ax.tick_params(labelsize=6)
     fig.tight_layout()
-    target = Path(path)
-    with atomic_path(target) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    return target
+    return save_png(fig, path)
 
 
 def plot_tau_vs_train_size(
@@ -98,7 +85,7 @@ def plot_tau_vs_train_size(
     >>> plot_tau_vs_train_size(t, pathlib.Path(tempfile.mkdtemp()) / "t.png").suffix
     '.png'
     """
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(10.0, 5.2))
     g = (
         table.groupby(["predictor", "features", "train_size"])[metric]
@@ -139,8 +126,4 @@ def plot_tau_vs_train_size(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
-    target = Path(path)
-    with atomic_path(target) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    return target
+    return save_png(fig, path)

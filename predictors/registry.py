@@ -27,7 +27,7 @@ import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from nasbench_tools.errors import OutOfDomainError, allowed
 
@@ -105,6 +105,41 @@ class PredictorSpec:
         return get_feature_set(feature_set).encoding != "renas"
 
 
+_T = TypeVar("_T")
+
+
+def add_entry(table: dict[str, _T], name: str, entry: _T, *, what: str, replace: bool) -> _T:
+    """Put ``entry`` in ``table`` under ``name``; refuse a taken name unless ``replace``.
+
+    Examples
+    --------
+    >>> add_entry({}, "a", 1, what="thing", replace=False)
+    1
+    """
+    if name in table and not replace:
+        raise OutOfDomainError(f"{what} {name!r} is already registered")
+    table[name] = entry
+    return entry
+
+
+def get_entry(table: dict[str, _T], name: str, *, what: str) -> _T:
+    """``table[name]``, or an error naming the registered ``what``s.
+
+    Examples
+    --------
+    >>> get_entry({"a": 1}, "b", what="thing")
+    Traceback (most recent call last):
+    ...
+    nasbench_tools.errors.OutOfDomainError: unknown thing 'b'; allowed: 'a'
+    """
+    try:
+        return table[name]
+    except KeyError:
+        raise OutOfDomainError(
+            f"unknown {what} {name!r}; allowed: {allowed(table, limit=40)}"
+        ) from None
+
+
 PREDICTORS: dict[str, PredictorSpec] = {}
 
 
@@ -117,10 +152,7 @@ def register_predictor(spec: PredictorSpec, *, replace: bool = False) -> Predict
     >>> PREDICTORS["doc-flops"].kind
     'column'
     """
-    if spec.name in PREDICTORS and not replace:
-        raise OutOfDomainError(f"predictor {spec.name!r} is already registered")
-    PREDICTORS[spec.name] = spec
-    return spec
+    return add_entry(PREDICTORS, spec.name, spec, what="predictor", replace=replace)
 
 
 def get_predictor(name: str) -> PredictorSpec:
@@ -133,12 +165,7 @@ def get_predictor(name: str) -> PredictorSpec:
     """
     if name not in PREDICTORS:
         zerocost_scorers()
-    try:
-        return PREDICTORS[name]
-    except KeyError:
-        raise OutOfDomainError(
-            f"unknown predictor {name!r}; allowed: {allowed(PREDICTORS, limit=40)}"
-        ) from None
+    return get_entry(PREDICTORS, name, what="predictor")
 
 
 _ZC_REGISTRY_NAMES = ("SCORERS", "REGISTRY", "PROXIES")

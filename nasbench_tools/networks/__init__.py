@@ -30,6 +30,7 @@ from nasbench_tools.errors import OutOfDomainError, allowed
 from nasbench_tools.networks.nats_sss import nats_sss_network
 from nasbench_tools.networks.nb101 import nb101_network
 from nasbench_tools.networks.nb201 import nb201_network
+from nasbench_tools.spaces.nb201 import costs as nb201_costs
 
 __all__ = [
     "BUILDERS",
@@ -53,12 +54,10 @@ class DatasetSpec:
     resolution: int
 
 
-#: Benchmark datasets by name.
+#: Benchmark datasets by name (the NAS-Bench-201 / NATS-Bench table of the spaces floor).
 DATASETS: dict[str, DatasetSpec] = {
-    "cifar10": DatasetSpec("cifar10", 10, 32),
-    "cifar10-valid": DatasetSpec("cifar10-valid", 10, 32),
-    "cifar100": DatasetSpec("cifar100", 100, 32),
-    "ImageNet16-120": DatasetSpec("ImageNet16-120", 120, 16),
+    name: DatasetSpec(name, spec.num_classes, spec.resolution)
+    for name, spec in nb201_costs.DATASETS.items()
 }
 
 

@@ -117,11 +117,28 @@ def best_scored(scores: np.ndarray, k: int) -> np.ndarray:
     return np.argsort(-s, kind="stable")[:k]
 
 
-def _draw(proposals: Proposals, rng: np.random.Generator, n: int) -> list[Any]:
-    return [proposals.sample(rng) for _ in range(n)]
+class _ScoresRandomCells:
+    """What NASWOT and AREA share: score ``n_samples`` random cells with a proxy."""
+
+    scorer: Scorer
+    n_samples: int
+    sampled: list[Any]
+    proposals: Proposals
+    rng: np.random.Generator
+
+    def _set_scorer(self, scorer: Scorer, n_samples: int) -> None:
+        if n_samples < 1:
+            raise OutOfDomainError(f"n_samples must be >= 1, got {n_samples}")
+        self.scorer = scorer
+        self.n_samples = int(n_samples)
+
+    def _score_random_cells(self) -> np.ndarray:
+        """Draw ``n_samples`` cells into ``self.sampled``; return their scores."""
+        self.sampled = [self.proposals.sample(self.rng) for _ in range(self.n_samples)]
+        return np.asarray(self.scorer.score(self.sampled), dtype=np.float64)
 
 
-class NASWOTSearch(Searcher):
+class NASWOTSearch(_ScoresRandomCells, Searcher):
     """Score ``n_samples`` random cells without training; propose the best one.
 
     Parameters
@@ -149,16 +166,12 @@ class NASWOTSearch(Searcher):
         seed: SeedLike = 0,
         proposals: Proposals | None = None,
     ) -> None:
-        if n_samples < 1:
-            raise OutOfDomainError(f"n_samples must be >= 1, got {n_samples}")
-        self.scorer = scorer
-        self.n_samples = int(n_samples)
+        self._set_scorer(scorer, n_samples)
         self.proposals = proposals if proposals is not None else proposals_for(space)
         super().__init__(space, seed=seed)
 
     def _start(self) -> None:
-        self.sampled = _draw(self.proposals, self.rng, self.n_samples)
-        self.scores = np.asarray(self.scorer.score(self.sampled), dtype=np.float64)
+        self.scores = self._score_random_cells()
         self.pick = self.sampled[int(best_scored(self.scores, 1)[0])]
 
     def ask(self) -> Any:
@@ -173,7 +186,7 @@ class NASWOTSearch(Searcher):
         return {"algo": self.algo, "n_samples": self.n_samples, "scorer": type(self.scorer).__name__}
 
 
-class AREA(RegularizedEvolution):
+class AREA(_ScoresRandomCells, RegularizedEvolution):
     """Assisted regularized evolution: REA seeded with the best-scored random cells.
 
     Parameters
@@ -215,10 +228,7 @@ class AREA(RegularizedEvolution):
         seed: SeedLike = 0,
         proposals: Proposals | None = None,
     ) -> None:
-        if n_samples < 1:
-            raise OutOfDomainError(f"n_samples must be >= 1, got {n_samples}")
-        self.scorer = scorer
-        self.n_samples = int(n_samples)
+        self._set_scorer(scorer, n_samples)
         super().__init__(
             space,
             population_size=population_size,
@@ -228,8 +238,7 @@ class AREA(RegularizedEvolution):
         )
 
     def _initial_population(self) -> Sequence[Any]:
-        self.sampled = _draw(self.proposals, self.rng, self.n_samples)
-        scores = np.asarray(self.scorer.score(self.sampled), dtype=np.float64)
+        scores = self._score_random_cells()
         chosen: list[Any] = []
         for i in best_scored(scores, len(scores)):
             cell = self.sampled[int(i)]

@@ -35,6 +35,7 @@ import numpy as np
 
 from nasbench_tools.errors import FormatError, OutOfDomainError
 from nasbench_tools.io import atomic_path, atomic_write_text
+from nasbench_tools.plotting import pyplot, save_png
 
 __all__ = [
     "ResultsDB",
@@ -362,11 +363,7 @@ def plot_trajectories(
     >>> p.stat().st_size > 0
     True
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     low, high = np.inf, -np.inf
     for name, results in groups.items():
@@ -387,11 +384,7 @@ def plot_trajectories(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    return path
+    return save_png(fig, path)
 
 
 def write_outputs(

@@ -18,11 +18,12 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -33,7 +34,7 @@ from nasbench_tools.errors import OutOfDomainError
 from nasbench_tools.networks import build_network, dataset_spec, space_of
 from predictors.zerocost.data import DataSource, make_source
 
-__all__ = ["ZeroCostProxy", "canonical_of", "cell_key"]
+__all__ = ["ZeroCostProxy", "canonical_of", "cell_key", "removing"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,27 @@ def cell_key(cell: Any) -> str:
     True
     """
     return f"{space_of(cell)}:{cell.hash}"
+
+
+@contextlib.contextmanager
+def removing(handles: Iterable[Any]) -> Iterator[None]:
+    """Keep the torch hooks ``handles`` registered inside the block; remove them on exit.
+
+    Examples
+    --------
+    >>> net = nn.ReLU()
+    >>> with removing([net.register_forward_hook(lambda m, i, o: None)]):
+    ...     len(net._forward_hooks)
+    1
+    >>> len(net._forward_hooks)
+    0
+    """
+    registered = list(handles)
+    try:
+        yield
+    finally:
+        for h in registered:
+            h.remove()
 
 
 def _seed_of(random_state: int, key: str) -> int:

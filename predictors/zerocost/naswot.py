@@ -56,7 +56,7 @@ from torch import nn
 
 from nasbench_tools.networks.nb201 import TinyCellNetwork, TopologyCell
 from nasbench_tools.networks.ops import Pooling, ReLUConvBN
-from predictors.zerocost.base import ZeroCostProxy
+from predictors.zerocost.base import ZeroCostProxy, removing
 
 __all__ = [
     "NASWOT",
@@ -140,6 +140,10 @@ def logdet(k: np.ndarray | torch.Tensor) -> float:
     return float(value) if sign != 0 else float("-inf")
 
 
+def _relus(net: nn.Module) -> list[nn.ReLU]:
+    return [m for m in net.modules() if isinstance(m, nn.ReLU)]
+
+
 @contextlib.contextmanager
 def _relu_hooks(net: nn.Module, acc: ReluKernel) -> Iterator[None]:
     """Add every ReLU module that actually runs to ``acc`` (one product each)."""
@@ -147,12 +151,8 @@ def _relu_hooks(net: nn.Module, acc: ReluKernel) -> Iterator[None]:
     def hook(module: nn.Module, inputs: tuple[Any, ...]) -> None:
         acc.add(inputs[0])
 
-    handles = [m.register_forward_pre_hook(hook) for m in net.modules() if isinstance(m, nn.ReLU)]
-    try:
+    with removing(m.register_forward_pre_hook(hook) for m in _relus(net)):
         yield
-    finally:
-        for h in handles:
-            h.remove()
 
 
 def _fused_relu_convs(x: torch.Tensor, group: list[ReLUConvBN]) -> list[torch.Tensor]:
@@ -314,12 +314,8 @@ def naswot_reference(net: nn.Module, x: torch.Tensor) -> float:
         c = (flat > 0).float()
         kernel = kernel + (c @ c.t()).cpu().numpy() + ((1.0 - c) @ (1.0 - c.t())).cpu().numpy()
 
-    handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.ReLU)]
-    try:
+    with removing(m.register_forward_hook(hook) for m in _relus(net)):
         net(x)
-    finally:
-        for h in handles:
-            h.remove()
     return logdet(kernel)
 
 
@@ -340,12 +336,8 @@ def naswot_definition(net: nn.Module, x: torch.Tensor) -> float:
     def hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
         codes.append((inputs[0].reshape(inputs[0].shape[0], -1) > 0).cpu().numpy())
 
-    handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.ReLU)]
-    try:
+    with removing(m.register_forward_hook(hook) for m in _relus(net)):
         net(x)
-    finally:
-        for h in handles:
-            h.remove()
     batch = x.shape[0]
     k = np.zeros((batch, batch), dtype=np.int64)
     for c in codes:

@@ -33,6 +33,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasbench_tools.errors import OutOfDomainError
-from predictors.zerocost.base import ZeroCostProxy
+from predictors.zerocost.base import ZeroCostProxy, removing
 
 __all__ = ["Fisher", "Flops", "GradNorm", "JacobCov", "Params", "Snip", "SynFlow", "weight_layers"]
 
@@ -61,6 +62,22 @@ def _loss_backward(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:
     net.zero_grad(set_to_none=True)
     logits = net(x)
     F.cross_entropy(logits, y % logits.shape[1]).backward()
+
+
+def _saliency(w: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """``sum |W * g|`` of one layer (SNIP; SynFlow with ``g = dR/dW``)."""
+    return (w * g).abs().sum()
+
+
+def _sum_over_weights(
+    net: nn.Module, per_layer: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+) -> float:
+    """Sum ``per_layer(W, dW)`` over the weight layers that received a gradient."""
+    total = 0.0
+    for layer in weight_layers(net):
+        if layer.weight.grad is not None:
+            total += float(per_layer(layer.weight.detach(), layer.weight.grad))
+    return total
 
 
 def _disable_batchnorm(net: nn.Module) -> None:
@@ -87,11 +104,7 @@ class SynFlow(ZeroCostProxy):
         ones = torch.ones(1, 3, res, res, dtype=torch.float64)
         net.zero_grad(set_to_none=True)
         net(ones).sum().backward()
-        total = 0.0
-        for layer in weight_layers(net):
-            if layer.weight.grad is not None:
-                total += float((layer.weight.detach() * layer.weight.grad).abs().sum())
-        return total
+        return _sum_over_weights(net, _saliency)
 
     def network_resolution(self) -> int:
         """Input resolution of the dataset."""
@@ -108,11 +121,7 @@ class Snip(ZeroCostProxy):
 
     def score_network(self, net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
         _loss_backward(net, x, y)
-        total = 0.0
-        for layer in weight_layers(net):
-            if layer.weight.grad is not None:
-                total += float((layer.weight.detach() * layer.weight.grad).abs().sum())
-        return total
+        return _sum_over_weights(net, _saliency)
 
 
 class GradNorm(ZeroCostProxy):
@@ -123,11 +132,7 @@ class GradNorm(ZeroCostProxy):
 
     def score_network(self, net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
         _loss_backward(net, x, y)
-        total = 0.0
-        for layer in weight_layers(net):
-            if layer.weight.grad is not None:
-                total += float(layer.weight.grad.norm())
-        return total
+        return _sum_over_weights(net, lambda w, g: g.norm())
 
 
 class Fisher(ZeroCostProxy):
@@ -156,12 +161,8 @@ class Fisher(ZeroCostProxy):
 
             return fwd_hook
 
-        handles = [layer.register_forward_hook(make_hooks(i)) for i, layer in enumerate(layers)]
-        try:
+        with removing(layer.register_forward_hook(make_hooks(i)) for i, layer in enumerate(layers)):
             _loss_backward(net, x, y)
-        finally:
-            for h in handles:
-                h.remove()
         total = 0.0
         for i, layer in enumerate(layers):
             if i in fisher:
