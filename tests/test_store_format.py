@@ -188,8 +188,21 @@ def test_layout_is_chunked_by_rows_and_uncompressed(tmp_path: Path) -> None:
     with h5py.File(path, "r") as f:
         v = f["datasets/cifar10/values"]
         assert v.dtype == np.float32 and v.compression is None
-        assert v.chunks == (fmt._ROW_CHUNK, 1, 1, 1)
+        # A 4-row table gets 4-row chunks (whole chunks are allocated on disk).
+        assert v.chunks == (4, 1, 1, 1)
         assert json.loads(f.attrs["datasets"]) == ["cifar10", "cifar100"]
+
+
+def test_streamed_store_without_a_size_hint_uses_full_row_chunks(tmp_path: Path) -> None:
+    with fmt.StoreWriter(tmp_path / "s.h5") as w:
+        w.append(make_table(4))
+    with h5py.File(tmp_path / "s.h5", "r") as f:
+        assert f["datasets/cifar10/values"].chunks == (fmt._ROW_CHUNK, 1, 1, 1)
+
+
+def test_small_store_is_small_on_disk(tmp_path: Path) -> None:
+    path = write_store(make_table(4), tmp_path / "s.h5")
+    assert path.stat().st_size < 200_000
 
 
 def test_float32_to_decimal_matches_shortest_repr() -> None:

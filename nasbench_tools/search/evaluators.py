@@ -42,7 +42,7 @@ import numpy as np
 
 from nasbench_tools.errors import NotInBenchmarkError, OutOfDomainError, allowed
 from nasbench_tools.search.base import CODE_LAYOUTS, CodeLayout
-from nasbench_tools.search.cost_models import CostModel
+from nasbench_tools.search.cost_models import CostModel, get_cost_model
 
 __all__ = [
     "PROTOCOLS",
@@ -155,8 +155,10 @@ class TabularEvaluator:
         Needs ``column(metric, dataset=, epoch=)``, ``rows(cells)``, ``keys`` and ``space``.
     protocol : str or Protocol_, default "nb201-cifar10"
         Preset name from :data:`PROTOCOLS`, or a custom one.
-    cost_model : CostModel or None
-        Seconds per query. ``None`` charges nothing (then only query budgets make sense).
+    cost_model : CostModel, str or None
+        Seconds per query, or the name of a preset of
+        :func:`~nasbench_tools.search.cost_models.get_cost_model` (e.g. ``"recorded"``).
+        ``None`` charges nothing (then only query budgets make sense).
     space : SearchSpace, optional
         Default: ``get_space(bench.space)``.
     fallback : Evaluator, optional
@@ -183,10 +185,12 @@ class TabularEvaluator:
         bench: Any,
         *,
         protocol: str | Protocol_ = "nb201-cifar10",
-        cost_model: CostModel | None = None,
+        cost_model: str | CostModel | None = None,
         space: Any = None,
         fallback: Evaluator | None = None,
     ) -> None:
+        if isinstance(cost_model, str):
+            cost_model = get_cost_model(cost_model)
         if isinstance(protocol, str):
             if protocol not in PROTOCOLS:
                 raise OutOfDomainError(

@@ -425,6 +425,9 @@ class StoreWriter:
     provenance : mapping, optional
         Merged over the provenance of the first chunk; :attr:`provenance` may also be
         updated until the writer closes (e.g. with SHA-256 sums computed while streaming).
+    expected_rows : int, optional
+        How many rows the store will hold, if known: HDF5 chunks are then no longer than
+        that, so a small store stays small on disk. Without it chunks hold 16,384 rows.
 
     Examples
     --------
@@ -449,8 +452,12 @@ class StoreWriter:
         *,
         command: str | None = None,
         provenance: Mapping[str, Any] | None = None,
+        expected_rows: int | None = None,
     ) -> None:
         self.path = Path(path)
+        # HDF5 allocates whole chunks: a store of a few hundred cells must not pay for
+        # 16,384-row chunks per (seed, fidelity, metric) column, so the hint shrinks them.
+        self._chunk = _ROW_CHUNK if not expected_rows else max(1, min(_ROW_CHUNK, expected_rows))
         self.command = command or ""
         self.provenance: dict[str, Any] = dict(provenance or {})
         self._schema: _Schema | None = None
@@ -540,20 +547,20 @@ class StoreWriter:
         assert f is not None
         cells = f.create_group("cells")  # keys are written at the end (fixed length)
         cells.create_dataset("indices", shape=(0,), maxshape=(None,), dtype=np.int64,
-                             chunks=(_ROW_CHUNK,))
+                             chunks=(self._chunk,))
         if first.extra:
             ex = f.create_group("extra")
             for k, v in first.extra.items():
                 a = np.asarray(v)
                 ex.create_dataset(k, shape=(0, *a.shape[1:]), maxshape=(None, *a.shape[1:]),
-                                  dtype=a.dtype, chunks=(min(_ROW_CHUNK, 1024), *a.shape[1:]))
+                                  dtype=a.dtype, chunks=(min(self._chunk, 1024), *a.shape[1:]))
         groups = f.create_group("datasets")
         for name, d in first.datasets.items():
             g = groups.create_group(name)
             s, fi, m = d.values.shape[1:]
             kw: dict[str, Any] = {}
             if s and fi and m:
-                kw["chunks"] = (_ROW_CHUNK, 1, 1, 1)
+                kw["chunks"] = (self._chunk, 1, 1, 1)
             v = g.create_dataset("values", shape=(0, s, fi, m), maxshape=(None, s, fi, m),
                                  dtype=np.float32, fillvalue=np.nan, **kw)
             v.attrs["seeds"] = np.asarray(d.seeds, dtype=np.int64)
@@ -565,7 +572,7 @@ class StoreWriter:
                     cg = g.create_group(group)
                     for k in cols:
                         cg.create_dataset(k, shape=(0,), maxshape=(None,), dtype=np.float64,
-                                          chunks=(_ROW_CHUNK,), fillvalue=np.nan)
+                                          chunks=(self._chunk,), fillvalue=np.nan)
 
     def _flush(self) -> None:
         if not self._buffered:
@@ -658,6 +665,6 @@ def write_store(
     """
     if not table.datasets and not table.keys:
         raise OutOfDomainError("table is empty: it has no cells and no datasets")
-    with StoreWriter(path, command=command) as w:
+    with StoreWriter(path, command=command, expected_rows=len(table.keys)) as w:
         w.append(table)
     return Path(path)

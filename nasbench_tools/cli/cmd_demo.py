@@ -1,0 +1,178 @@
+"""``nbt demo``: a short tour that works on a fresh machine with no download.
+
+It shows the three search spaces (sizes, one cell with its hash, encodings and analytic
+costs) and, when the embedded benchmark ``data/embedded_nb201_*.h5`` is present, its summary
+(as ``nbt info`` prints it) and the noise figures recorded when it was built.
+
+Examples
+--------
+>>> import argparse
+>>> sub = argparse.ArgumentParser().add_subparsers()
+>>> register(sub)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+__all__ = ["embedded_store", "register", "run"]
+
+#: Example cell per space (a conv-heavy NB201 cell; the widest size-space network).
+_EXAMPLES: dict[str, str] = {
+    "nb201": "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|"
+             "nor_conv_3x3~2|",
+    "nats_sss": "64:64:64:64:64",
+}
+
+_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+
+
+def embedded_store(data_dir: Path = _DATA_DIR) -> Path | None:
+    """Path of the shipped embedded benchmark (newest ``embedded_nb201_*.h5``), if any.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> embedded_store(Path(tempfile.mkdtemp())) is None
+    True
+    """
+    found = sorted(data_dir.glob("embedded_nb201_*.h5"))
+    return found[-1] if found else None
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``demo`` sub-command."""
+    p = subparsers.add_parser("demo", help="a short tour: spaces and the embedded benchmark",
+                              description="A tour of nasbench-tools that needs no download.")
+    p.add_argument("--store", default=None, help="benchmark to show (default: the embedded one)")
+    p.add_argument("--runs", type=int, default=100, help="independent search runs (default 100)")
+    p.add_argument("--queries", type=int, default=20, help="queries per search run (default 20)")
+    p.add_argument("--no-search", action="store_true", help="skip the search part")
+    p.add_argument("--no-predictors", action="store_true", help="skip the predictor part")
+    p.set_defaults(func=run)
+
+
+def _tour_space(name: str, out: TextIO) -> None:
+    import numpy as np
+
+    from nasbench_tools.spaces import get_space
+
+    space = get_space(name)
+    out.write(f"\n== space {name}: {space.size():,} cells\n")
+    if name in _EXAMPLES:
+        cell = space.parse(_EXAMPLES[name])
+    else:
+        cell = space.sample(np.random.default_rng(0))
+    out.write(f"  cell     {cell.to_string()}\n  hash     {cell.hash}\n")
+    out.write(f"  params   {cell.num_params('cifar10'):,} (cifar10)   "
+              f"flops {cell.flops('cifar10'):.2f} M\n")
+    for kind in space.encodings:
+        out.write(f"  encoding {kind:<16} shape {tuple(cell.encode(kind).shape)}\n")
+    if hasattr(space, "unique_cells"):
+        out.write(f"  unique cells (isomorphism classes): {len(space.unique_cells()):,}\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the tour; returns the exit code."""
+    out = sys.stdout
+    out.write("nasbench-tools demo\n")
+    from nasbench_tools.spaces import REGISTRY
+
+    for name in REGISTRY:
+        try:
+            _tour_space(name, out)
+        except ImportError as exc:  # a space still missing in a partial checkout
+            out.write(f"\n== space {name}: not available ({exc})\n")
+    path = Path(args.store) if args.store else embedded_store()
+    if path is None:
+        out.write("\n(no embedded benchmark in data/; build one with `nbt build-bench`)\n")
+        return 0
+    from nasbench_tools.store import load_benchmark
+
+    bench = load_benchmark(path)
+    out.write(f"\n== embedded benchmark\n{bench.info().render()}\n")
+    stats = bench.info().provenance.get("stats_val_accuracy")
+    if stats:
+        out.write("  noise (val_accuracy, mean over seeds):\n")
+        for ds, per in stats.items():
+            for fid, s in per.items():
+                out.write(f"    {ds} epoch {fid}: split-half Kendall tau {s['split_half_tau']}, "
+                          f"accuracy {s['min']}..{s['max']} (median {s['median']})\n")
+    if not args.no_search:
+        _demo_search(bench, out, runs=args.runs, queries=args.queries)
+    if not args.no_predictors:
+        _demo_predictors(bench, out)
+    return 0
+
+
+def _final_fidelity(bench: Any) -> tuple[str, int]:
+    """The store's single dataset and its final epoch (the embedded store has one budget)."""
+    dataset = bench.datasets[0]
+    return dataset, max(bench.epochs(dataset))
+
+
+def _demo_search(bench: Any, out: TextIO, *, runs: int, queries: int) -> None:
+    """Random search and GBDT-guided search over the cells of the table, many runs each."""
+    from nasbench_tools.search import Budget, RandomSearch, TabularEvaluator, run_many
+    from nasbench_tools.search.base import PoolProposals
+    from nasbench_tools.search.cost_models import RecordedCost
+    from nasbench_tools.search.evaluators import Protocol_, Query
+    from nasbench_tools.search.results import ResultsDB, summary_table
+    from nasbench_tools.spaces import get_space
+
+    dataset, epoch = _final_fidelity(bench)
+    protocol = Protocol_(
+        Query("val_accuracy", dataset, epoch),
+        {"test_accuracy": Query("test_accuracy", dataset, epoch)},
+    )
+    # Charge the recorded training time of the fidelity searched on.
+    evaluator = TabularEvaluator(bench, protocol=protocol,
+                                 cost_model=RecordedCost(dataset=dataset, epoch=epoch))
+    space = get_space(bench.space)
+    pool = [bench.cell_at(r) for r in range(len(bench))]
+    # A search over a pool must leave cells unseen, or every run would find the best one.
+    queries = min(queries, len(pool) // 2)
+    if queries < 2:
+        out.write(f"\n(search: {len(pool)} cells are too few for a search)\n")
+        return
+    _, best_test = bench.best("test_accuracy", dataset=dataset, epoch=epoch)
+    out.write(
+        f"\n== search: {runs} runs x {queries} queries over the {len(pool)} cells of the table\n"
+        f"  search on val_accuracy ({dataset}, epoch {epoch}, mean over seeds), report "
+        f"test_accuracy of the pick; best test_accuracy in the table: {best_test:.2f}\n"
+    )
+    db = ResultsDB(":memory:")
+    budget = Budget(queries=queries)
+
+    def random_search(seed: int) -> Any:
+        return RandomSearch(space, seed=seed, proposals=PoolProposals(pool))
+
+    run_many(random_search, evaluator, budget, runs=runs, seed=0, label="random", db=db)
+    summary = summary_table(db.frame()).set_index("algo")
+    cols = [c for c in ("runs", "test_accuracy_mean", "test_accuracy_std", "queries_mean",
+                        "simulated_seconds_mean") if c in summary.columns]
+    out.write(summary[cols].to_string(float_format=lambda v: f"{v:.2f}") + "\n")
+
+
+def _demo_predictors(bench: Any, out: TextIO) -> None:
+    """Kendall tau of GBDT on two feature sets, trained on a few cells of the table."""
+    from predictors.evaluate import evaluate
+
+    dataset, epoch = _final_fidelity(bench)
+    sizes = [n for n in (20, 50) if n < len(bench) - 10]
+    if not sizes:
+        out.write(f"\n(predictors: {len(bench)} cells are too few to train and test on)\n")
+        return
+    out.write(
+        f"\n== predictors: Kendall tau on the held-out cells (val_accuracy, {dataset}, "
+        f"epoch {epoch}), mean over 3 seeds\n"
+    )
+    frame = evaluate(bench, predictors=["gbdt"], feature_sets=["onehot", "onehot+graph"],
+                     train_sizes=sizes, seeds=3, k=10, metric="val_accuracy", dataset=dataset,
+                     epoch=epoch, progress=False)
+    table = frame.groupby(["predictor", "features", "train_size"])["kendall_tau"].agg(
+        ["mean", "std"])
+    out.write(table.to_string(float_format=lambda v: f"{v:.3f}") + "\n")

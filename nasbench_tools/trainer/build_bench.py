@@ -1,0 +1,365 @@
+"""Build a tabular benchmark by training cells: resumable, idempotent, on any executor.
+
+A build is a plan (cells x seeds, one recipe, one dataset) whose trainings are stored one by
+one in a :class:`~nasbench_tools.trainer.results.ResultsDB`; :func:`table_from_db` turns the
+finished cells into a :class:`~nasbench_tools.store.table.TableData` that ``write_store``
+writes. Running the same build again trains nothing; asking for more cells trains only the
+new ones, because the stratified cell order (:func:`stratified_cells`) is a fixed sequence
+whose every prefix is spread over the strata.
+
+Fidelities are ``(budget, epoch)`` pairs: the recipe's ``epochs`` is the budget and every
+epoch of the schedule is recorded (``(B, 1) .. (B, B)``).
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> from nasbench_tools.trainer.recipes import get_recipe
+>>> tmp = pathlib.Path(tempfile.mkdtemp())
+>>> spec = BuildSpec("nb201", "digits", get_recipe("quick-cpu", epochs=1), seeds=(0, 1), cells=2)
+>>> out = build_benchmark(spec, tmp / "runs.sqlite")
+>>> out.summary.stored, len(out.table.keys), out.table.datasets["digits"].values.shape
+(4, 2, (2, 2, 1, 9))
+>>> build_benchmark(spec, tmp / "runs.sqlite").summary.submitted
+0
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from nasbench_tools.errors import NotInBenchmarkError, OutOfDomainError, allowed
+from nasbench_tools.store.table import METRICS, DatasetTable, TableData
+from nasbench_tools.trainer.executors import RunSummary, make_executor, run_jobs
+from nasbench_tools.trainer.recipes import Recipe
+from nasbench_tools.trainer.results import Job, ResultsDB
+
+__all__ = [
+    "BuildResult",
+    "BuildSpec",
+    "build_benchmark",
+    "split_half_tau",
+    "stratified_cells",
+    "table_from_db",
+]
+
+log = logging.getLogger(__name__)
+
+#: Metrics a training records, in the store's vocabulary order.
+TRAINED_METRICS: tuple[str, ...] = tuple(
+    m for m in METRICS
+    if m in ("train_accuracy", "train_loss", "val_accuracy", "val_loss", "test_accuracy",
+             "test_loss", "train_time", "val_time", "test_time")
+)
+
+#: How many strata (parameter-count quantiles) the cell order interleaves.
+NUM_STRATA = 10
+
+
+def _unique_cells(space: Any) -> list[Any]:
+    if hasattr(space, "unique_cells"):
+        return list(space.unique_cells())
+    seen: dict[str, Any] = {}
+    for c in space.all_cells():
+        seen.setdefault(c.hash, c)
+    return list(seen.values())
+
+
+def stratified_cells(space_name: str, n: int | None = None, *, seed: int = 0) -> list[Any]:
+    """Unique cells of a space in a fixed order whose every prefix is stratified.
+
+    The unique cells (one per isomorphism class) are split into :data:`NUM_STRATA` quantile
+    bins of their parameter count; each bin is shuffled with ``seed`` and the bins are then
+    interleaved round-robin. The first ``n`` cells of the order are returned, so a larger
+    ``n`` extends a smaller one.
+
+    Parameters
+    ----------
+    space_name : str
+        Registered space (``"nb201"``).
+    n : int, optional
+        How many cells (all unique cells by default).
+    seed : int, default 0
+        Seed of the shuffles (a ``numpy.random.Generator``).
+
+    Returns
+    -------
+    list of Cell
+
+    Examples
+    --------
+    >>> a = stratified_cells("nb201", 20)
+    >>> b = stratified_cells("nb201", 40)
+    >>> a == b[:20], len({c.hash for c in b})
+    (True, 40)
+    """
+    from nasbench_tools.spaces import get_space
+
+    space = get_space(space_name)
+    cells = _unique_cells(space)
+    params = np.array([c.num_params("cifar10") for c in cells], dtype=np.float64)
+    ranks = np.argsort(np.argsort(params, kind="stable"), kind="stable")
+    strata = (ranks * NUM_STRATA) // len(cells)
+    rng = np.random.default_rng(seed)
+    bins = [list(rng.permutation(np.flatnonzero(strata == s))) for s in range(NUM_STRATA)]
+    order: list[int] = []
+    while any(bins):
+        for b in bins:
+            if b:
+                order.append(int(b.pop(0)))
+    if n is not None:
+        if n < 1:
+            raise OutOfDomainError(f"number of cells must be positive; got {n}")
+        order = order[:n]
+    return [cells[i] for i in order]
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """What to build: space, dataset, recipe, seeds and how many (stratified) cells.
+
+    Parameters
+    ----------
+    space : str
+    dataset : str
+        A dataset of ``trainer.datasets.DATASETS``.
+    recipe : Recipe
+    seeds : tuple of int
+    cells : int, optional
+        Number of cells from :func:`stratified_cells` (all unique cells when None).
+    order_seed : int, default 0
+        Seed of the stratified order.
+    data_root : str, optional
+        Directory of a disk dataset.
+    """
+
+    space: str
+    dataset: str
+    recipe: Recipe
+    seeds: tuple[int, ...] = (0, 1)
+    cells: int | None = None
+    order_seed: int = 0
+    data_root: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (recorded in the results DB and in the store's provenance)."""
+        return {"space": self.space, "dataset": self.dataset, "recipe": self.recipe.to_dict(),
+                "seeds": list(self.seeds), "cells": self.cells, "order_seed": self.order_seed}
+
+    def jobs(self) -> list[Job]:
+        """Cell-major job list: every seed of a cell before the next cell."""
+        cells = stratified_cells(self.space, self.cells, seed=self.order_seed)
+        return [Job(self.space, c.to_string(), self.dataset, self.recipe, s, self.data_root)
+                for c in cells for s in self.seeds]
+
+
+@dataclass
+class BuildResult:
+    """Outcome of :func:`build_benchmark`: the run summary and the table of finished cells."""
+
+    summary: RunSummary
+    table: TableData
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def split_half_tau(values: np.ndarray, rng: np.random.Generator, repeats: int = 100) -> float:
+    """Mean Kendall tau between the seed-means of two random halves of the seeds.
+
+    Parameters
+    ----------
+    values : ndarray, shape (cells, seeds)
+        One metric per cell and seed (rows with NaN are dropped).
+    rng : numpy.random.Generator
+        Draws the random halves.
+    repeats : int, default 100
+        Random splits averaged (all distinct splits are few for 4 seeds; repeats are fine).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    OutOfDomainError
+        Fewer than 2 seeds or 3 complete cells.
+
+    Examples
+    --------
+    >>> v = np.array([[1, 1.1], [2, 2.2], [3, 2.9], [4, 4.1]])
+    >>> split_half_tau(v, np.random.default_rng(0))
+    1.0
+    """
+    from scipy.stats import kendalltau
+
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v).any(axis=1)]
+    if v.ndim != 2 or v.shape[1] < 2 or v.shape[0] < 3:
+        raise OutOfDomainError(f"split-half tau needs >= 3 cells x >= 2 seeds; got {v.shape}")
+    half = v.shape[1] // 2
+    taus = []
+    for _ in range(repeats):
+        p = rng.permutation(v.shape[1])
+        a, b = v[:, p[:half]].mean(1), v[:, p[half : 2 * half]].mean(1)
+        taus.append(float(kendalltau(a, b)[0]))
+    return float(np.mean(taus))
+
+
+def table_from_db(db: ResultsDB, spec: BuildSpec, *, index_csv: str | Path | None = None,
+                  extra_provenance: dict[str, Any] | None = None) -> TableData:
+    """Turn the finished cells of ``spec`` in ``db`` into a :class:`TableData`.
+
+    Only cells with every seed finished are kept, in stratified order. ``indices`` are the
+    official NB201 indices when ``index_csv`` (``nb201_index,arch_str``) is given, else
+    ``Cell.code`` (recorded in the provenance).
+
+    Raises
+    ------
+    NotInBenchmarkError
+        No cell of the plan is finished yet.
+    """
+    from nasbench_tools.spaces import get_space
+
+    space = get_space(spec.space)
+    jobs = spec.jobs()
+    by_cell: dict[str, dict[int, dict[str, Any]]] = {}
+    for job in jobs:
+        if job.key in db:
+            by_cell.setdefault(job.cell, {})[job.seed] = db.get(job.key)
+    complete = [c for c, runs in by_cell.items() if len(runs) == len(spec.seeds)]
+    if not complete:
+        raise NotInBenchmarkError(
+            f"no cell of this build has all seeds {list(spec.seeds)} finished in {db.path}"
+        )
+    budget = spec.recipe.epochs
+    fids = tuple((budget, e) for e in range(1, budget + 1))
+    values = np.full((len(complete), len(spec.seeds), len(fids), len(TRAINED_METRICS)), np.nan,
+                     dtype=np.float32)
+    params = np.zeros(len(complete))
+    per_epoch = np.zeros(len(complete))
+    for i, c in enumerate(complete):
+        for j, s in enumerate(spec.seeds):
+            res = by_cell[c][s]
+            for rec in res["records"]:
+                values[i, j, rec["epoch"] - 1] = [rec[m] for m in TRAINED_METRICS]
+            params[i] = res["params"] / 1e6
+            per_epoch[i] += res["records"][-1]["train_time"] / budget / len(spec.seeds)
+    cells = [space.parse(c) for c in complete]
+    if index_csv is not None:
+        from nasbench_tools.spaces.nb201 import IndexTable
+
+        table = IndexTable.from_csv(index_csv)
+        indices = np.array([table.index_of(c) for c in cells], dtype=np.int64)
+        index_kind = f"official NB201 index (from {Path(index_csv).name})"
+    else:
+        indices = np.array([getattr(c, "code", i) for i, c in enumerate(cells)], dtype=np.int64)
+        index_kind = "Cell.code (no official index table given)"
+    ds = DatasetTable(spec.dataset, tuple(spec.seeds), fids, TRAINED_METRICS, values,
+                      {"params": params, "train_time_per_epoch": per_epoch})
+    prov = {
+        "built_by": "nasbench_tools.trainer.build_bench",
+        "build": spec.to_dict(),
+        "cells_complete": len(complete),
+        "cells_partial": len(by_cell) - len(complete),
+        "indices": index_kind,
+        "torch": torch.__version__,
+        "machine": f"{platform.machine()} {platform.system()}, {os.cpu_count()} cpus",
+        **(extra_provenance or {}),
+    }
+    return TableData(spec.space, complete, indices, {spec.dataset: ds}, prov)
+
+
+def benchmark_stats(table: TableData, metric: str = "val_accuracy", seed: int = 0) -> dict[str, Any]:
+    """Noise and spread of a built table: split-half tau per fidelity, accuracy range.
+
+    Examples
+    --------
+    >>> ds = DatasetTable("d", (0, 1), ((1, 1),), ("val_accuracy",),
+    ...                   np.array([[[[50.0]], [[52.0]]], [[[70.0]], [[69.0]]], [[[90.0]], [[91.0]]]]))
+    >>> benchmark_stats(TableData("nb201", ["a", "b", "c"], np.arange(3), {"d": ds}))["d"]["1/1"]["split_half_tau"]
+    1.0
+    """
+    out: dict[str, Any] = {}
+    for name, ds in table.datasets.items():
+        if metric not in ds.metrics:
+            raise OutOfDomainError(f"metric {metric!r} not in {allowed(ds.metrics)}")
+        m = ds.metrics.index(metric)
+        per: dict[str, Any] = {}
+        for f, (b, e) in enumerate(ds.fidelities):
+            v = ds.values[:, :, f, m].astype(np.float64)
+            mean = np.nanmean(v, axis=1)
+            per[f"{e}/{b}"] = {
+                "split_half_tau": round(split_half_tau(v, np.random.default_rng(seed)), 4)
+                if v.shape[1] >= 2 and v.shape[0] >= 3 else None,
+                "min": round(float(np.nanmin(mean)), 2),
+                "median": round(float(np.nanmedian(mean)), 2),
+                "max": round(float(np.nanmax(mean)), 2),
+                "seed_std_mean": round(float(np.nanmean(np.nanstd(v, axis=1))), 3),
+            }
+        out[name] = per
+    return out
+
+
+def build_benchmark(
+    spec: BuildSpec,
+    db_path: str | Path,
+    *,
+    executor: str = "serial",
+    workers: int = 1,
+    scheduler: str | None = None,
+    index_csv: str | Path | None = None,
+) -> BuildResult:
+    """Train every missing job of ``spec`` and return the table of finished cells.
+
+    Parameters
+    ----------
+    spec : BuildSpec
+    db_path : path
+        Results database; reused across runs (resume, growth).
+    executor, workers, scheduler
+        See :func:`~nasbench_tools.trainer.executors.make_executor`.
+    index_csv : path, optional
+        ``nb201_index,arch_str`` CSV for official indices.
+
+    Returns
+    -------
+    BuildResult
+    """
+    db = ResultsDB(db_path)
+    try:
+        db.set_meta("last_build", spec.to_dict())
+        jobs = spec.jobs()
+        t0 = time.perf_counter()
+        done = [0]
+
+        def progress(job: Job, result: dict[str, Any]) -> None:
+            done[0] += 1
+            if done[0] % 20 == 0:
+                log.info("%d trainings stored (%.0f s)", done[0], time.perf_counter() - t0)
+
+        with make_executor(executor, workers, scheduler) as ex:
+            summary = run_jobs(jobs, db, ex, on_result=progress)
+        table = table_from_db(db, spec, index_csv=index_csv)
+        stats = benchmark_stats(table)
+        table.provenance["stats_val_accuracy"] = json.loads(json.dumps(stats))
+        table.provenance["stats_val_loss"] = benchmark_stats(table, "val_loss")
+        return BuildResult(summary, table, stats)
+    finally:
+        db.close()
+
+
+def seeds_arg(values: Sequence[int]) -> tuple[int, ...]:
+    """Validate a seed list (distinct non-negative integers)."""
+    seeds = tuple(int(s) for s in values)
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise OutOfDomainError(f"seeds must be distinct non-negative integers; got {list(values)}")
+    return seeds

@@ -1,0 +1,249 @@
+"""Many trainings at once on a ``concurrent.futures.Executor``; Dask for clusters.
+
+:func:`run_jobs` submits every job that the :class:`~nasbench_tools.trainer.results.ResultsDB`
+does not hold yet and stores each result as it arrives, in the calling process, keyed by the
+job's idempotency key. An executor that runs a job twice (a retry, a worker lost after it had
+finished) therefore never stores it twice, and a build killed at any point resumes where it
+stopped.
+
+Executors (:data:`EXECUTORS`, used by :func:`make_executor`):
+
+* ``serial``: runs jobs in the calling process, one after the other (no pool);
+* ``process``: a ``ProcessPoolExecutor`` (spawned workers) on this machine;
+* ``dask``: Dask distributed; a ``LocalCluster`` of ``workers`` single-threaded worker
+  processes on 127.0.0.1 by default, or an existing cluster given by ``scheduler``
+  (``tcp://host:port``). Tasks are retried (``retries``) and rescheduled when a worker dies.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> from nasbench_tools.trainer.recipes import get_recipe
+>>> from nasbench_tools.trainer.results import Job, ResultsDB
+>>> db = ResultsDB(pathlib.Path(tempfile.mkdtemp()) / "runs.sqlite")
+>>> cell = "|nor_conv_1x1~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|"
+>>> jobs = [Job("nb201", cell, "digits", get_recipe("quick-cpu", epochs=1), s) for s in (0, 1)]
+>>> with make_executor("serial") as ex:
+...     summary = run_jobs(jobs, db, ex)
+>>> summary.submitted, summary.stored, len(db)
+(2, 2, 2)
+>>> with make_executor("serial") as ex:
+...     run_jobs(jobs, db, ex).submitted
+0
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import logging
+import multiprocessing
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from nasbench_tools.errors import OutOfDomainError, allowed
+from nasbench_tools.trainer.results import Job, ResultsDB
+
+__all__ = ["EXECUTORS", "RunSummary", "SerialExecutor", "make_executor", "run_job", "run_jobs"]
+
+log = logging.getLogger(__name__)
+
+
+def run_job(job: Job) -> dict[str, Any]:
+    """Train one job (in whichever process runs it) and return its JSON-able result.
+
+    The worker uses one torch thread, so concurrent workers do not oversubscribe the cores.
+
+    Examples
+    --------
+    >>> from nasbench_tools.trainer.recipes import get_recipe
+    >>> job = Job("nb201", "|nor_conv_1x1~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|",
+    ...           "digits", get_recipe("quick-cpu", epochs=1), seed=0)
+    >>> out = run_job(job)
+    >>> out["key"] == job.key, len(out["records"])
+    (True, 1)
+    """
+    import torch
+
+    from nasbench_tools.spaces import get_space
+    from nasbench_tools.trainer.loop import train_cell
+
+    torch.set_num_threads(1)
+    cell = get_space(job.space).parse(job.cell)
+    t0 = time.perf_counter()
+    result = train_cell(cell, job.dataset, job.recipe, seed=job.seed, data_root=job.data_root)
+    out = result.to_dict()
+    out.update(key=job.key, cell=job.cell, seed=job.seed, wall_time=time.perf_counter() - t0)
+    return out
+
+
+class SerialExecutor(cf.Executor):
+    """A ``concurrent.futures.Executor`` that runs each task at submission, in this process.
+
+    Examples
+    --------
+    >>> SerialExecutor().submit(pow, 2, 5).result()
+    32
+    """
+
+    #: :func:`run_jobs` submits one job at a time to it, so each result is stored before the
+    #: next training starts.
+    max_in_flight = 1
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future[Any]:
+        fut: cf.Future[Any] = cf.Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # delivered through the future, like a pool would
+            fut.set_exception(exc)
+        return fut
+
+
+@contextlib.contextmanager
+def _serial(workers: int, scheduler: str | None, **kw: Any) -> Iterator[cf.Executor]:
+    yield SerialExecutor()
+
+
+@contextlib.contextmanager
+def _process(workers: int, scheduler: str | None, **kw: Any) -> Iterator[cf.Executor]:
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+        yield ex
+
+
+@contextlib.contextmanager
+def _dask(workers: int, scheduler: str | None, *, retries: int = 3,
+          **kw: Any) -> Iterator[cf.Executor]:
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        with Client(scheduler) as client:
+            yield client.get_executor(retries=retries, pure=False)
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      host="127.0.0.1", dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        yield client.get_executor(retries=retries, pure=False)
+
+
+#: Executor name -> context manager factory ``(workers, scheduler, **options)``.
+EXECUTORS: dict[str, Callable[..., contextlib.AbstractContextManager[cf.Executor]]] = {
+    "serial": _serial,
+    "process": _process,
+    "dask": _dask,
+}
+
+
+def make_executor(kind: str = "serial", workers: int = 1, scheduler: str | None = None,
+                  **options: Any) -> contextlib.AbstractContextManager[cf.Executor]:
+    """Context manager yielding a ``concurrent.futures.Executor`` of the given kind.
+
+    Parameters
+    ----------
+    kind : str, default "serial"
+        A key of :data:`EXECUTORS`.
+    workers : int, default 1
+        Worker processes (``process``, local ``dask``).
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://host:port``); only with ``dask``.
+    **options
+        ``retries`` for Dask.
+
+    Examples
+    --------
+    >>> with make_executor("serial") as ex:
+    ...     ex.submit(sum, [1, 2]).result()
+    3
+    >>> make_executor("mpi")
+    Traceback (most recent call last):
+    ...
+    nasbench_tools.errors.OutOfDomainError: unknown executor 'mpi'; allowed: 'serial', 'process' or 'dask'
+    """
+    if kind not in EXECUTORS:
+        raise OutOfDomainError(f"unknown executor {kind!r}; allowed: {allowed(EXECUTORS)}")
+    if scheduler is not None and kind != "dask":
+        raise OutOfDomainError(f"a scheduler address needs the 'dask' executor, not {kind!r}")
+    if workers < 1:
+        raise OutOfDomainError(f"workers must be a positive integer; got {workers!r}")
+    return EXECUTORS[kind](workers, scheduler, **options)
+
+
+@dataclass
+class RunSummary:
+    """What :func:`run_jobs` did: ``submitted`` jobs, ``stored`` results, ``failed`` keys."""
+
+    submitted: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    db: ResultsDB,
+    executor: cf.Executor,
+    *,
+    fn: Callable[[Job], dict[str, Any]] = run_job,
+    max_in_flight: int = 64,
+    on_result: Callable[[Job, dict[str, Any]], None] | None = None,
+) -> RunSummary:
+    """Run every job of ``jobs`` not yet in ``db`` on ``executor``; store each result once.
+
+    Parameters
+    ----------
+    jobs : sequence of Job
+        Duplicates and already stored jobs are skipped.
+    db : ResultsDB
+        Where results go, committed one by one.
+    executor : concurrent.futures.Executor
+        From :func:`make_executor` or any other.
+    fn : callable, default :func:`run_job`
+        The task (a module-level function, so process pools can pickle it).
+    max_in_flight : int, default 64
+        Jobs submitted ahead of completed ones (an executor's own ``max_in_flight``
+        attribute wins: 1 for :class:`SerialExecutor`).
+    on_result : callable, optional
+        Called as ``on_result(job, result)`` after each stored result.
+
+    Returns
+    -------
+    RunSummary
+        A failed job is logged and listed in ``failed``; the others still run.
+    """
+    t0 = time.perf_counter()
+    max_in_flight = int(getattr(executor, "max_in_flight", max_in_flight))
+    todo = db.missing(jobs)
+    summary = RunSummary(submitted=len(todo))
+    pending: dict[cf.Future[Any], Job] = {}
+    it = iter(todo)
+
+    def fill() -> None:
+        while len(pending) < max_in_flight:
+            job = next(it, None)
+            if job is None:
+                return
+            pending[executor.submit(fn, job)] = job
+
+    fill()
+    while pending:
+        done, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
+        for fut in done:
+            job = pending.pop(fut)
+            try:
+                result = fut.result()
+            except Exception as exc:
+                log.error("training %s (cell %s, seed %d) failed: %s", job.key, job.cell,
+                          job.seed, exc)
+                summary.failed[job.key] = repr(exc)
+                continue
+            if db.add(job, result):
+                summary.stored += 1
+                if on_result is not None:
+                    on_result(job, result)
+            else:
+                summary.duplicates += 1
+        fill()
+    summary.seconds = time.perf_counter() - t0
+    return summary

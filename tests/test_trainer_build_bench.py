@@ -1,0 +1,118 @@
+"""Building a tabular benchmark by training: stratified order, resume, store round trip, CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nasbench_tools.cli.main import main
+from nasbench_tools.errors import NotInBenchmarkError, OutOfDomainError
+from nasbench_tools.spaces.nb201 import SPACE
+from nasbench_tools.store import load_benchmark, write_store
+from nasbench_tools.trainer.build_bench import (
+    BuildSpec,
+    build_benchmark,
+    split_half_tau,
+    stratified_cells,
+    table_from_db,
+)
+from nasbench_tools.trainer.recipes import get_recipe
+from nasbench_tools.trainer.results import ResultsDB
+
+TINY = get_recipe("quick-cpu", epochs=2, network={"C": 4, "N": 1})
+
+
+def test_stratified_order_is_a_fixed_growing_sequence_of_unique_cells() -> None:
+    big = stratified_cells("nb201", 200, seed=0)
+    assert stratified_cells("nb201", 50, seed=0) == big[:50]
+    assert len({c.hash for c in big}) == 200  # no two isomorphic cells
+    assert all(c == c.canonical() for c in big)
+    assert stratified_cells("nb201", 50, seed=1) != big[:50]
+    # stratified: the first 10 cells cover the whole range of parameter counts
+    params = SPACE.num_params(big[:10])
+    all_params = SPACE.num_params(SPACE.unique_cells())
+    assert params.min() <= np.quantile(all_params, 0.1)
+    assert params.max() >= np.quantile(all_params, 0.9)
+    with pytest.raises(OutOfDomainError):
+        stratified_cells("nb201", 0)
+
+
+def test_split_half_tau() -> None:
+    rng = np.random.default_rng(0)
+    truth = np.arange(30.0)
+    clean = truth[:, None] + rng.normal(0, 0.01, (30, 4))
+    noisy = truth[:, None] + rng.normal(0, 100, (30, 4))
+    assert split_half_tau(clean, np.random.default_rng(1)) == pytest.approx(1.0)
+    assert split_half_tau(noisy, np.random.default_rng(1)) < 0.5
+    with pytest.raises(OutOfDomainError, match="2 seeds"):
+        split_half_tau(clean[:, :1], rng)
+
+
+def test_build_resume_grow_and_store_round_trip(tmp_path: Path) -> None:
+    db_path = tmp_path / "runs.sqlite"
+    spec = BuildSpec("nb201", "digits", TINY, seeds=(0, 1), cells=3)
+    first = build_benchmark(spec, db_path)
+    assert (first.summary.submitted, first.summary.stored) == (6, 6)
+    again = build_benchmark(spec, db_path)  # idempotent: nothing to do
+    assert again.summary.submitted == 0
+    np.testing.assert_array_equal(again.table.datasets["digits"].values,
+                                  first.table.datasets["digits"].values)
+    grown = build_benchmark(BuildSpec("nb201", "digits", TINY, seeds=(0, 1), cells=4), db_path)
+    assert grown.summary.submitted == 2  # only the new cell's two seeds
+    table = grown.table
+    assert table.keys[:3] == first.table.keys
+    ds = table.datasets["digits"]
+    assert ds.fidelities == ((2, 1), (2, 2)) and ds.seeds == (0, 1)
+    assert ds.values.shape == (4, 2, 2, 9) and not np.isnan(ds.values).any()
+    assert table.provenance["build"]["recipe"]["epochs"] == 2
+    out = write_store(table, tmp_path / "embedded_test.h5", command="test")
+    bench = load_benchmark(out)
+    assert len(bench) == 4 and bench.datasets == ("digits",)
+    m = ds.metrics.index("val_accuracy")
+    got = bench.lookup(table.keys[1], "val_accuracy", dataset="digits", epoch=2, seed=1)
+    assert got == pytest.approx(float(ds.values[1, 1, 1, m]), abs=1e-4)
+    mean = bench.lookup(table.keys[1], "val_accuracy", dataset="digits", epoch=2)
+    assert mean == pytest.approx(float(ds.values[1, :, 1, m].mean()), abs=1e-3)
+
+
+def test_partial_cells_are_left_out_and_an_empty_build_is_an_error(tmp_path: Path) -> None:
+    db = ResultsDB(tmp_path / "r.sqlite")
+    spec = BuildSpec("nb201", "digits", TINY.replace(epochs=1), seeds=(0, 1), cells=2)
+    with pytest.raises(NotInBenchmarkError, match="no cell"):
+        table_from_db(db, spec)
+    from nasbench_tools.trainer.executors import run_job
+
+    job = spec.jobs()[0]
+    db.add(job, run_job(job))
+    with pytest.raises(NotInBenchmarkError):
+        table_from_db(db, spec)  # one seed of one cell is not a complete cell
+
+
+def test_cli_train_and_build_bench(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cell = "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|nor_conv_1x1~2|"
+    assert main(["train", "nb201", cell, "--dataset", "digits", "--preset", "quick-cpu",
+                 "--epochs", "2"]) == 0
+    out = capsys.readouterr().out
+    lines = [ln.split() for ln in out.splitlines() if ln.strip()[:1].isdigit()]
+    assert [ln[0] for ln in lines] == ["1", "2"]
+    assert "val_acc" in out and "params" in out
+    assert main(["train", "nb201", "|bad|", "--dataset", "digits"]) == 2
+    assert "error" in capsys.readouterr().err
+    store = tmp_path / "b.h5"
+    args = ["build-bench", "nb201", "--dataset", "digits", "--preset", "quick-cpu",
+            "--epochs", "1", "--cells", "3", "--seeds", "0", "1", "-o", str(store)]
+    assert main(args) == 0
+    assert "trained 6 new run(s)" in capsys.readouterr().out
+    assert main(args) == 0
+    assert "trained 0 new run(s)" in capsys.readouterr().out
+    assert len(load_benchmark(store)) == 3
+    from nasbench_tools.store import read_metadata
+
+    assert read_metadata(store).command == (
+        "nbt build-bench nb201 --dataset digits --preset quick-cpu --epochs 1 --cells 3 "
+        f"--seeds 0 1 --order-seed 0 -o {store}")
+    assert main(["demo", "--store", str(store)]) == 0
+    demo = capsys.readouterr().out
+    assert "space nb201: 15,625 cells" in demo and "cells: 3" in demo
