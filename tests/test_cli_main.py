@@ -21,11 +21,6 @@ HEAVY = ("torch", "xgboost", "matplotlib")
 #: Known offenders (module owned elsewhere) -> heavy modules they still import while the
 #: parser is built. Delete an entry once its module imports them inside ``run`` only.
 KNOWN: dict[str, set[str]] = {
-    # cmd_train.register imports nasbench_tools.trainer.datasets, which imports torch.
-    "cmd_train": {"torch"},
-    # cmd_build_bench.register imports nasbench_tools.trainer.datasets (torch) and
-    # nasbench_tools.trainer.executors.
-    "cmd_build_bench": {"torch"},
     # cmd_zc_score.register imports predictors.zerocost.scorer (for PROXIES), whose proxy
     # classes import torch at module level.
     "cmd_zc_score": {"torch"},
