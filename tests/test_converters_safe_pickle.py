@@ -140,3 +140,78 @@ def test_official_files_load(shared_data: Path) -> None:
         assert len(meta["meta_archs"]) in (15625, 32768)
         cell = sp.load_pbz2(d / "000011.pickle.pbz2")
         assert isinstance(cell, collections.OrderedDict)
+
+
+def _short_binstring(text: bytes) -> bytes:
+    return b"U" + bytes([len(text)]) + text  # a Python 2 ``str`` in a protocol-2 pickle
+
+
+def _py2_cifar_batch() -> bytes:
+    """What Python 2 ``cPickle.dump(batch, fh, 2)`` writes for a (tiny) CIFAR batch."""
+    s = _short_binstring
+    arr = (b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85" + s(b"b") + b"\x87R"
+           + b"(K\x01K\x02K\x03\x86cnumpy\ndtype\n" + s(b"u1") + b"K\x00K\x01\x87R"
+           + b"(K\x03" + s(b"|") + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+           + b"\x89" + s(bytes([0, 1, 2, 253, 254, 255])) + b"tb")
+    return (b"\x80\x02}(" + s(b"batch_label") + s(b"training batch 1 of 5") + s(b"data") + arr
+            + s(b"labels") + b"](K\x06K\x09eu.")
+
+
+@pytest.mark.parametrize("protocol", [2, 4])
+def test_load_data_batch_roundtrips_numpy_batches(tmp_path: Path, protocol: int) -> None:
+    rng = np.random.default_rng(0)
+    data = rng.integers(0, 256, (5, 3072), dtype=np.uint8)
+    floats = np.arange(4, dtype=np.float64).reshape(2, 2)
+    batch: dict[str | bytes, object] = {
+        b"data": data,
+        "labels": [int(x) for x in rng.integers(0, 10, 5)],
+        "mean": np.float32(0.5),
+        "od": collections.OrderedDict([("f", floats)]),
+    }
+    p = tmp_path / "data_batch_1"
+    p.write_bytes(pickle.dumps(batch, protocol=protocol))
+    back = sp.load_data_batch(p)
+    assert set(back) == set(batch)
+    assert back[b"data"].dtype == np.uint8 and np.array_equal(back[b"data"], data)
+    assert back["labels"] == batch["labels"]
+    assert type(back["mean"]) is np.float32 and back["mean"] == np.float32(0.5)
+    assert type(back["od"]) is collections.OrderedDict
+    assert np.array_equal(back["od"]["f"], floats)
+    # Python 2 pickles (the official CIFAR batches): strings decoded from latin-1
+    p.write_bytes(_py2_cifar_batch())
+    old = sp.load_data_batch(p)
+    assert old["batch_label"] == "training batch 1 of 5" and old["labels"] == [6, 9]
+    assert old["data"].tolist() == [[0, 1, 2], [253, 254, 255]]
+
+
+@pytest.mark.parametrize("protocol", [2, 4])
+def test_load_data_batch_refuses_os_system_and_never_runs(tmp_path: Path, protocol: int) -> None:
+    marker = tmp_path / "pwned"
+    p = tmp_path / "data_batch_1"
+    p.write_bytes(pickle.dumps({"data": np.zeros(3, np.uint8), "labels": [_Marker(marker)]},
+                               protocol=protocol))
+    with pytest.raises(UnsafePickleError) as err:
+        sp.load_data_batch(p)
+    msg = str(err.value)
+    assert "system" in msg and str(p) in msg  # names the global and the file
+    assert "numpy.ndarray" in msg and "collections.OrderedDict" in msg  # and the allow-list
+    assert "builtins.set" not in msg  # the batch list, not the benchmark list
+    assert not marker.exists()
+    # what the benchmark allow-list holds but a batch never does is refused too
+    p.write_bytes(pickle.dumps({1, 2}, protocol=2, fix_imports=False))
+    with pytest.raises(UnsafePickleError, match=r"builtins\.set"):
+        sp.load_data_batch(p)
+
+
+def test_load_data_batch_garbage_names_the_file(tmp_path: Path) -> None:
+    p = tmp_path / "test_batch"
+    p.write_bytes(b"not a pickle")
+    with pytest.raises(FormatError, match=r"test_batch.*not a readable"):
+        sp.load_data_batch(p)
+    good = pickle.dumps({"data": np.zeros((2, 3072), np.uint8)}, protocol=2)
+    p.write_bytes(good[: len(good) // 2])
+    with pytest.raises(FormatError, match="test_batch"):
+        sp.load_data_batch(p)
+    # _reconstruct may only build plain arrays (the stand-in checks its class argument)
+    with pytest.raises(UnsafePickleError, match="ndarray"):
+        sp.DATA_BATCH_GLOBALS[("numpy.core.multiarray", "_reconstruct")](np.dtype, (0,), b"b")

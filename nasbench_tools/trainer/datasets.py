@@ -33,11 +33,9 @@ Examples
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import logging
-import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nasbench_tools.errors import FormatError, OutOfDomainError, UnsafePickleError, allowed
+from nasbench_tools.errors import FormatError, OutOfDomainError, allowed
+from nasbench_tools.store.converters.safe_pickle import load_data_batch
 
 if TYPE_CHECKING:  # torch is imported where it is used: the dataset names stay torch-free
     import torch
@@ -57,64 +56,9 @@ log = logging.getLogger(__name__)
 #: Seed of the fixed splits made here (digit datasets, and NB201 splits without split files).
 SPLIT_SEED = 20190420
 
-# Globals a CIFAR / ImageNet16 python batch may name. Anything else is refused.
-_SAFE_GLOBALS: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-        ("numpy.core.multiarray", "scalar"),
-        ("numpy._core.multiarray", "scalar"),
-        ("_codecs", "encode"),
-        ("collections", "OrderedDict"),
-    }
-)
-
-
-class _SafeUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in _SAFE_GLOBALS:
-            raise UnsafePickleError(
-                f"refused to unpickle global {module}.{name}; a dataset batch may only name "
-                f"{allowed(sorted(f'{m}.{n}' for m, n in _SAFE_GLOBALS))}"
-            )
-        return super().find_class(module, name)
-
-
-def safe_pickle_load(path: Path) -> Any:
-    """Unpickle a dataset batch with an allow-list of globals (numpy arrays, dicts, lists).
-
-    Parameters
-    ----------
-    path : Path
-        A CIFAR or ImageNet16 python batch.
-
-    Returns
-    -------
-    object
-        Usually a dict with ``data`` and ``labels`` entries (keys decoded from latin-1).
-
-    Raises
-    ------
-    FormatError
-        Not a pickle; :class:`UnsafePickleError` if it names a global outside the list.
-
-    Examples
-    --------
-    >>> import tempfile, pickle, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "b"
-    >>> _ = p.write_bytes(pickle.dumps({"labels": [1, 2]}))
-    >>> safe_pickle_load(p)
-    {'labels': [1, 2]}
-    """
-    try:
-        with open(path, "rb") as fh:
-            return _SafeUnpickler(io.BufferedReader(fh), encoding="latin1").load()  # type: ignore[arg-type]
-    except UnsafePickleError:
-        raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as exc:
-        raise FormatError(f"{path}: not a readable python-pickle dataset batch ({exc})") from exc
+#: Unpickle a CIFAR / ImageNet16 python batch with an allow-list (numpy arrays, dicts, lists):
+#: :func:`nasbench_tools.store.converters.safe_pickle.load_data_batch`, under its old name.
+safe_pickle_load = load_data_batch
 
 
 @dataclass
@@ -211,7 +155,7 @@ def _read_batches(path: Path, files: Sequence[str], label_key: str, name: str,
                   side: int) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = [], []
     for f in files:
-        entry = safe_pickle_load(path / f)
+        entry = load_data_batch(path / f)
         if not isinstance(entry, dict):
             raise FormatError(f"dataset {name!r}: {path / f} holds a {type(entry).__name__}, "
                               "expected a dict with 'data' and labels")

@@ -11,7 +11,8 @@
   (``train_data_batch_1`` ... ``train_data_batch_10``: ``data`` uint8 (N, 768), 1-based
   ``labels``); only the first 120 classes are kept, labels become 0-based.
 
-Pickles are read with an allow-list unpickler (numpy arrays only); anything else raises
+Pickles are read with an allow-list unpickler (numpy arrays only,
+:func:`~nasbench_tools.store.converters.safe_pickle.load_data_batch`); anything else raises
 :class:`~nasbench_tools.errors.UnsafePickleError` before any code runs.
 
 Examples
@@ -27,10 +28,8 @@ Examples
 
 from __future__ import annotations
 
-import io
 import logging
 import os
-import pickle
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
@@ -40,8 +39,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nasbench_tools.errors import FormatError, OutOfDomainError, UnsafePickleError, allowed
+from nasbench_tools.errors import FormatError, OutOfDomainError, allowed
 from nasbench_tools.networks import dataset_spec
+from nasbench_tools.store.converters.safe_pickle import load_data_batch
 
 __all__ = [
     "SOURCES",
@@ -63,52 +63,9 @@ _NORMALISATION: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
     "ImageNet16-120": ((122.68, 116.66, 104.01), (63.22, 61.26, 65.09)),
 }
 
-_ALLOWED_GLOBALS = {
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.multiarray", "scalar"),
-    ("_codecs", "encode"),
-}
-
-
-class _AllowListUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in _ALLOWED_GLOBALS:
-            raise UnsafePickleError(
-                f"pickle refers to {module}.{name}, which is not allowed; allowed: "
-                f"{allowed(sorted(f'{m}.{n}' for m, n in _ALLOWED_GLOBALS))}"
-            )
-        return super().find_class(module, name)
-
-
-def safe_load_pickle(path: Path) -> Any:
-    """Load a data pickle, allowing numpy arrays only (``latin1`` for Python 2 pickles).
-
-    Raises
-    ------
-    UnsafePickleError
-        When the pickle names any other global.
-    FormatError
-        When the file is not a readable pickle.
-
-    Examples
-    --------
-    >>> import pickle, tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "b"
-    >>> _ = p.write_bytes(pickle.dumps({"labels": [1, 2]}))
-    >>> safe_load_pickle(p)
-    {'labels': [1, 2]}
-    """
-    raw = Path(path).read_bytes()
-    try:
-        return _AllowListUnpickler(io.BytesIO(raw), encoding="latin1").load()
-    except UnsafePickleError:
-        raise
-    except Exception as exc:  # pickle raises many unrelated types on corrupt input
-        raise FormatError(f"{path}: not a readable data pickle ({exc})") from None
+#: Load a data pickle, allowing numpy arrays only (``latin1`` for Python 2 pickles):
+#: :func:`nasbench_tools.store.converters.safe_pickle.load_data_batch`, under its old name.
+safe_load_pickle = load_data_batch
 
 
 def _get(d: dict[Any, Any], *keys: str) -> Any:
@@ -220,7 +177,7 @@ class CifarSource(_ArraySource):
             raise FormatError(f"{root}: none of the {dataset} batch files {allowed(names)} exists")
         datas, labels = [], []
         for f in files:
-            batch = safe_load_pickle(f)
+            batch = load_data_batch(f)
             datas.append(np.asarray(_get(batch, "data"), dtype=np.uint8))
             labels.append(np.asarray(_get(batch, "fine_labels" if hundred else "labels")))
         data = np.concatenate(datas)
@@ -252,7 +209,7 @@ class ImageNet16Source(_ArraySource):
             raise FormatError(f"{root}: none of the ImageNet16 files {allowed(names)} exists")
         datas, labels = [], []
         for f in files:
-            batch = safe_load_pickle(f)
+            batch = load_data_batch(f)
             d = np.asarray(_get(batch, "data"), dtype=np.uint8)
             lab = np.asarray(_get(batch, "labels"), dtype=np.int64)
             keep = (lab >= 1) & (lab <= num_classes)

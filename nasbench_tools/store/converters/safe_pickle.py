@@ -13,6 +13,11 @@ files provably use: ordered dicts, sets, numpy scalars and their dtypes, and the
 from the file ever runs. Persistent ids (torch tensor storages) are refused as well: the
 benchmark files hold plain Python containers, floats and numpy scalars only.
 
+The same mechanism reads the python batches of image datasets (CIFAR-10 / CIFAR-100 /
+ImageNet16): :class:`DataBatchUnpickler` is a :class:`SafeUnpickler` with its own allow-list,
+:data:`DATA_BATCH_GLOBALS` (numpy arrays instead of sets), and :func:`load_data_batch` opens
+one such file. The trainer's and the zero-cost proxies' dataset readers both use it.
+
 Examples
 --------
 >>> import pickle, collections
@@ -51,9 +56,12 @@ from nasbench_tools.errors import FormatError, UnsafePickleError, allowed
 
 __all__ = [
     "ALLOWED_GLOBALS",
+    "DATA_BATCH_GLOBALS",
+    "DataBatchUnpickler",
     "SafeUnpickler",
     "is_torch_legacy",
     "is_torch_zip",
+    "load_data_batch",
     "load_pbz2",
     "load_torch_file",
     "safe_load",
@@ -68,14 +76,19 @@ TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 TORCH_LEGACY_PROTOCOL = 1001
 
 
-def _numpy_scalar() -> Callable[..., Any]:
-    """Return numpy's ``multiarray.scalar`` (moved to ``numpy._core`` in numpy 2)."""
+def _numpy_multiarray(name: str) -> Callable[..., Any]:
+    """Return ``numpy.<core>.multiarray.<name>`` (the module moved to ``numpy._core`` in 2.0)."""
     for mod in ("numpy._core.multiarray", "numpy.core.multiarray"):
         try:
-            return importlib.import_module(mod).scalar  # type: ignore[no-any-return]
+            return getattr(importlib.import_module(mod), name)  # type: ignore[no-any-return]
         except (ImportError, AttributeError):  # pragma: no cover - depends on numpy version
             continue
-    raise ImportError("numpy multiarray.scalar not found")  # pragma: no cover
+    raise ImportError(f"numpy multiarray.{name} not found")  # pragma: no cover
+
+
+def _numpy_scalar() -> Callable[..., Any]:
+    """Return numpy's ``multiarray.scalar`` (moved to ``numpy._core`` in numpy 2)."""
+    return _numpy_multiarray("scalar")
 
 
 def _guarded_scalar(dtype: Any, *args: Any) -> Any:
@@ -131,12 +144,44 @@ ALLOWED_GLOBALS: Mapping[tuple[str, str], Callable[..., Any]] = {
 }
 
 
-def _allowed_names() -> str:
-    return allowed(sorted(f"{m}.{n}" for m, n in ALLOWED_GLOBALS), limit=len(ALLOWED_GLOBALS))
+def _reconstruct_ndarray(subtype: Any, *args: Any) -> Any:
+    """numpy's ``multiarray._reconstruct`` (an empty array, filled by BUILD), plain arrays only."""
+    if subtype is not np.ndarray:
+        raise UnsafePickleError(
+            f"numpy _reconstruct of {subtype!r} refused: only numpy.ndarray is allowed"
+        )
+    return _numpy_multiarray("_reconstruct")(subtype, *args)
+
+
+#: The allow-list of :class:`DataBatchUnpickler`: what a CIFAR / ImageNet16 python batch (a
+#: dict of numpy arrays and lists, pickled by Python 2 or 3) names. ``numpy.ndarray`` and
+#: ``numpy.dtype`` are the real classes (array state is restored by their ``__setstate__``);
+#: numpy scalars refuse object dtypes and ``_codecs.encode`` accepts only latin-1, as in
+#: :data:`ALLOWED_GLOBALS`. Nothing else can be resolved.
+DATA_BATCH_GLOBALS: Mapping[tuple[str, str], Callable[..., Any]] = {
+    ("numpy.core.multiarray", "_reconstruct"): _reconstruct_ndarray,
+    ("numpy._core.multiarray", "_reconstruct"): _reconstruct_ndarray,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+    ("numpy.core.multiarray", "scalar"): _guarded_scalar,
+    ("numpy._core.multiarray", "scalar"): _guarded_scalar,
+    ("_codecs", "encode"): _guarded_encode,
+    ("collections", "OrderedDict"): _ordered_dict,
+}
+
+
+def _allowed_names(globals_: Mapping[tuple[str, str], Any] = ALLOWED_GLOBALS) -> str:
+    return allowed(sorted(f"{m}.{n}" for m, n in globals_), limit=len(globals_))
 
 
 class SafeUnpickler(pickle.Unpickler):
     """A :class:`pickle.Unpickler` that resolves only :data:`ALLOWED_GLOBALS`.
+
+    Subclasses serve other kinds of file by overriding the class attributes
+    :attr:`allowed_globals` (the allow-list), :attr:`refusal` (how an
+    :class:`~nasbench_tools.errors.UnsafePickleError` introduces the allow-list) and
+    :attr:`contents` (what such files hold, for the refusal of persistent ids); see
+    :class:`DataBatchUnpickler`. Strings are decoded from latin-1 (Python 2 pickles).
 
     Parameters
     ----------
@@ -152,6 +197,13 @@ class SafeUnpickler(pickle.Unpickler):
     {1, 2}
     """
 
+    #: ``(module, name)`` -> the callable that stands in for it.
+    allowed_globals: Mapping[tuple[str, str], Callable[..., Any]] = ALLOWED_GLOBALS
+    #: Introduces the allow-list in the message of a refused global.
+    refusal = "allowed globals"
+    #: What the files hold, for the message of a refused persistent id.
+    contents = "benchmark files hold only dicts, lists, floats and numpy scalars"
+
     def __init__(self, file: IO[bytes], *, source: str = "<pickle>") -> None:
         super().__init__(file, fix_imports=False, encoding="latin1")
         self._source = source
@@ -162,18 +214,18 @@ class SafeUnpickler(pickle.Unpickler):
         Raises
         ------
         UnsafePickleError
-            If ``module.name`` is not in :data:`ALLOWED_GLOBALS`; nothing is imported.
+            If ``module.name`` is not in :attr:`allowed_globals`; nothing is imported.
         """
         try:
-            return ALLOWED_GLOBALS[(module, name)]
+            return self.allowed_globals[(module, name)]
         except KeyError:
             raise UnsafePickleError(
                 f"{self._source}: refused to load global {module}.{name}; "
-                f"allowed globals: {_allowed_names()}"
+                f"{self.refusal}: {_allowed_names(self.allowed_globals)}"
             ) from None
 
     def persistent_load(self, pid: Any) -> Any:
-        """Refuse persistent ids (torch tensor storages): the benchmark files hold none.
+        """Refuse persistent ids (torch tensor storages): the files read here hold none.
 
         Raises
         ------
@@ -183,8 +235,23 @@ class SafeUnpickler(pickle.Unpickler):
         kind = pid[0] if isinstance(pid, tuple) and pid else pid
         raise FormatError(
             f"{self._source}: holds a persistent object ({kind!r}, e.g. a torch tensor "
-            "storage); benchmark files hold only dicts, lists, floats and numpy scalars"
+            f"storage); {self.contents}"
         )
+
+
+class DataBatchUnpickler(SafeUnpickler):
+    """A :class:`SafeUnpickler` for image-dataset batches: resolves :data:`DATA_BATCH_GLOBALS`.
+
+    Examples
+    --------
+    >>> import io, pickle, numpy as np
+    >>> DataBatchUnpickler(io.BytesIO(pickle.dumps(np.arange(3, dtype=np.uint8)))).load()
+    array([0, 1, 2], dtype=uint8)
+    """
+
+    allowed_globals = DATA_BATCH_GLOBALS
+    refusal = "a dataset batch may only name"
+    contents = "dataset batches hold only dicts, lists and numpy arrays"
 
 
 def _run(unpickler: SafeUnpickler, source: str) -> Any:
@@ -227,6 +294,57 @@ def safe_load(file: IO[bytes], *, source: str = "<pickle>") -> Any:
     [1.0, 'a']
     """
     return _run(SafeUnpickler(file, source=source), source)
+
+
+def load_data_batch(path: str | os.PathLike[str]) -> Any:
+    """Unpickle one image-dataset batch (CIFAR / ImageNet16 python format) with an allow-list.
+
+    The CIFAR-10 / CIFAR-100 python batches and NAS-Bench-201's ImageNet16 batches are
+    pickled dicts of numpy arrays and lists, the CIFAR ones written by Python 2: strings are
+    decoded from latin-1. Only :data:`DATA_BATCH_GLOBALS` can be resolved (see
+    :class:`DataBatchUnpickler`), so nothing named by the file ever runs.
+
+    Parameters
+    ----------
+    path : path-like
+        A batch file such as ``data_batch_1``, ``test``, ``train_data_batch_3``.
+
+    Returns
+    -------
+    object
+        Usually a dict with ``data`` and ``labels`` entries (keys ``bytes`` or ``str``).
+
+    Raises
+    ------
+    UnsafePickleError
+        If the pickle names a global outside :data:`DATA_BATCH_GLOBALS` (the message names the
+        global and the allow-list).
+    FormatError
+        If the file is not a readable pickle (the message names the file).
+    OSError
+        If the file cannot be opened.
+
+    Examples
+    --------
+    >>> import tempfile, pickle, pathlib
+    >>> import numpy as np
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "data_batch_1"
+    >>> _ = p.write_bytes(pickle.dumps({"data": np.zeros((2, 3), np.uint8), "labels": [1, 2]}))
+    >>> batch = load_data_batch(p)
+    >>> batch["data"].shape, batch["labels"]
+    ((2, 3), [1, 2])
+    """
+    src = str(path)
+    with open(path, "rb") as fh:
+        try:
+            return DataBatchUnpickler(fh, source=src).load()
+        except FormatError:  # UnsafePickleError included: already names the file
+            raise
+        except Exception as err:  # corrupt input raises many unrelated types
+            raise FormatError(
+                f"{src}: not a readable python-pickle dataset batch ({type(err).__name__}: "
+                f"{err})"
+            ) from err
 
 
 def safe_loads(data: bytes, *, source: str = "<pickle>") -> Any:
