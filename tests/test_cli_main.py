@@ -20,11 +20,7 @@ HEAVY = ("torch", "xgboost", "matplotlib")
 
 #: Known offenders (module owned elsewhere) -> heavy modules they still import while the
 #: parser is built. Delete an entry once its module imports them inside ``run`` only.
-KNOWN: dict[str, set[str]] = {
-    # cmd_zc_score.register imports predictors.zerocost.scorer (for PROXIES), whose proxy
-    # classes import torch at module level.
-    "cmd_zc_score": {"torch"},
-}
+KNOWN: dict[str, set[str]] = {}
 
 COMMANDS = sorted(m.name for m in pkgutil.iter_modules(cli_pkg.__path__) if m.name.startswith("cmd_"))
 
