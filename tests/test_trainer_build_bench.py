@@ -12,6 +12,7 @@ from nasbench_tools.errors import NotInBenchmarkError, OutOfDomainError
 from nasbench_tools.spaces.nb201 import SPACE
 from nasbench_tools.store import load_benchmark, write_store
 from nasbench_tools.trainer.build_bench import (
+    TRAINED_METRICS,
     BuildSpec,
     build_benchmark,
     split_half_tau,
@@ -112,7 +113,67 @@ def test_cli_train_and_build_bench(tmp_path: Path, capsys: pytest.CaptureFixture
 
     assert read_metadata(store).command == (
         "nbt build-bench nb201 --dataset digits --preset quick-cpu --epochs 1 --cells 3 "
-        f"--seeds 0 1 --order-seed 0 -o {store}")
+        f"--seeds 0 1 --order-seed 0 --kernel packed -o {store}")
     assert main(["demo", "--store", str(store)]) == 0
     demo = capsys.readouterr().out
     assert "space nb201: 15,625 cells" in demo and "cells: 3" in demo
+
+
+def test_packed_build_trains_one_task_per_cell_and_keys_its_kernel(tmp_path: Path) -> None:
+    from nasbench_tools.trainer import executors
+    from nasbench_tools.trainer.results import ResultsDB
+
+    recipe = get_recipe("quick-cpu", epochs=1)
+    spec = BuildSpec("nb201", "digits", recipe, seeds=(0, 1, 2), cells=2, kernel="packed")
+    single = BuildSpec("nb201", "digits", recipe, seeds=(0, 1, 2), cells=2)
+    assert not {j.key for j in spec.jobs()} & {j.key for j in single.jobs()}
+    packs: list[list[int]] = []
+
+    def spy(jobs):  # type: ignore[no-untyped-def]
+        packs.append([j.seed for j in jobs])
+        return executors.run_job_pack(jobs)
+
+    db = ResultsDB(tmp_path / "runs.sqlite")
+    with executors.make_executor("serial") as ex:
+        summary = executors.run_jobs(spec.jobs(), db, ex, pack_fn=spy)
+    assert packs == [[0, 1, 2], [0, 1, 2]] and summary.stored == 6
+    table = table_from_db(db, spec)
+    assert table.provenance["build"]["kernel"] == "packed"
+    v = table.datasets["digits"].values
+    assert v.shape == (2, 3, 1, len(TRAINED_METRICS)) and not np.isnan(v).any()
+    # Idempotent: nothing left to train, no pack submitted.
+    with executors.make_executor("serial") as ex:
+        assert executors.run_jobs(spec.jobs(), db, ex, pack_fn=spy).submitted == 0
+    assert len(packs) == 2
+    with pytest.raises(OutOfDomainError, match="kernel"):
+        BuildSpec("nb201", "digits", recipe, kernel="fast")
+
+
+def test_failed_pack_lists_every_job_and_the_others_still_run(tmp_path: Path) -> None:
+    from nasbench_tools.trainer import executors
+    from nasbench_tools.trainer.results import ResultsDB
+
+    recipe = get_recipe("quick-cpu", epochs=1)
+    spec = BuildSpec("nb201", "digits", recipe, seeds=(0, 1), cells=2, kernel="packed")
+    jobs = spec.jobs()
+
+    def flaky(pack):  # type: ignore[no-untyped-def]
+        if pack[0].cell == jobs[0].cell:
+            raise RuntimeError("worker lost")
+        return [{"records": [], "params": 1, "seed": j.seed} for j in pack]
+
+    db = ResultsDB(tmp_path / "runs.sqlite")
+    with executors.make_executor("serial") as ex:
+        summary = executors.run_jobs(jobs, db, ex, pack_fn=flaky)
+    assert sorted(summary.failed) == sorted(j.key for j in jobs[:2])
+    assert summary.stored == 2 and jobs[2].key in db and jobs[0].key not in db
+
+
+def test_time_limit_stops_new_trainings_and_keeps_what_is_done(tmp_path: Path) -> None:
+    recipe = get_recipe("quick-cpu", epochs=1)
+    small = BuildSpec("nb201", "digits", recipe, seeds=(0, 1), cells=1, kernel="packed")
+    build_benchmark(small, tmp_path / "runs.sqlite")
+    bigger = BuildSpec("nb201", "digits", recipe, seeds=(0, 1), cells=3, kernel="packed")
+    out = build_benchmark(bigger, tmp_path / "runs.sqlite", time_limit=0.0)
+    assert out.summary.submitted == 0 and out.summary.stored == 0
+    assert len(out.table.keys) == 1

