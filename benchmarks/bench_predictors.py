@@ -4,6 +4,7 @@ Run from the project root (needs ``../shared/data``)::
 
     nice .venv/bin/python benchmarks/bench_predictors.py            # full run, ~15-25 min
     nice .venv/bin/python benchmarks/bench_predictors.py --quick    # 1 seed, 100 cells
+    nice .venv/bin/python benchmarks/bench_predictors.py --own-naswot   # our NASWOT, ~10 min
 
 Steps (each printed as the exact command):
 
@@ -15,6 +16,17 @@ Steps (each printed as the exact command):
    benchmarks/results/predictors_nb201``: every registered predictor (zero-cost scorers
    that build networks excepted), feature sets ``onehot``, ``onehot+naswot+params``,
    ``onehot+graph+zc``, train sizes 100/400/1000, 5 seeds.
+
+With ``--own-naswot`` step 2 uses our own whole-space NASWOT scores instead of the
+published ``naswot_score``: ``--features-from data/nb201_zc_naswot_digits.h5:zc_naswot``
+(written by ``nbt zc-score``, joined by cell key), predictors ``gbdt``, ``gbdt_tuned``,
+``gbdt_rank``, ``rf``, the training-free ``column:zc_naswot`` and, for comparison, the
+published ``naswot``; feature sets ``onehot+zc_naswot+params`` (the counterpart of
+``onehot+naswot+params``) and ``onehot+graph+zc_naswot+params+flops`` (of
+``onehot+graph+zc``), where ``params`` is the CSV's published count, and the same two with
+``zc_params``, our own parameter count (``nbt zc-score nb201 --proxy params``, written to
+the temporary directory first, a few seconds), so that every feature comes from our code;
+output ``benchmarks/results/predictors_nb201/own_naswot``.
 
 With ``--renas`` it instead measures ReNAS (and GBDT on the same splits) with 100, 424 and
 1,000 NB201 training cells and on the NB101 500-row sample
@@ -43,6 +55,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 CSV = SHARED / "nb201" / "nb201_cifar10_200ep_naswot_scores.csv"
 OUT = ROOT / "benchmarks" / "results" / "predictors_nb201"
+ZC_STORE = ROOT / "data" / "nb201_zc_naswot_digits.h5"
+
+#: --own-naswot: predictors and feature sets (published-score counterparts in brackets).
+OWN_PREDICTORS = "gbdt,gbdt_tuned,gbdt_rank,rf,column:zc_naswot,naswot"
+OWN_FEATURES = (
+    "onehot+zc_naswot+params,"  # [onehot+naswot+params]
+    "onehot+graph+zc_naswot+params+flops,"  # [onehot+graph+zc]
+    "onehot+zc_naswot+zc_params,"  # every column computed by our code
+    "onehot+graph+zc_naswot+zc_params+flops"
+)
 
 log = logging.getLogger("bench_predictors")
 
@@ -99,33 +121,54 @@ def main(args: list[str] | None = None) -> int:
     """Convert the CSV to a temporary store and run the harness on it."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="1 seed, train size 100, no output dir")
-    p.add_argument("--predictors", default="all")
-    p.add_argument("--features", default="onehot,onehot+naswot+params,onehot+graph+zc")
-    p.add_argument("--output", default=str(OUT))
+    p.add_argument("--predictors", default=None, help="default: all (own NASWOT: see above)")
+    p.add_argument("--features", default=None)
+    p.add_argument("--output", default=None)
     p.add_argument("--renas", action="store_true", help="the ReNAS study (NB201 and NB101)")
+    p.add_argument(
+        "--own-naswot",
+        action="store_true",
+        help=f"use our NASWOT scores ({ZC_STORE.name}) instead of the published ones",
+    )
     ns = p.parse_args(args)
     if not CSV.is_file():
         sys.stderr.write(f"needs {CSV} (clone ../shared beside the project)\n")
         return 2
+    if ns.own_naswot and not ZC_STORE.is_file():
+        sys.stderr.write(f"needs {ZC_STORE} (nbt zc-score nb201 ..., docs/zero-cost.md)\n")
+        return 2
+    own = ns.own_naswot
+    predictors = ns.predictors or (OWN_PREDICTORS if own else "all")
+    features = ns.features or (
+        OWN_FEATURES if own else "onehot,onehot+naswot+params,onehot+graph+zc"
+    )
+    output = ns.output or str(OUT / "own_naswot" if own else OUT)
     logging.basicConfig(level=logging.WARNING)
     if ns.renas:
         t0 = time.perf_counter()
-        renas_study(Path(ns.output))
+        renas_study(Path(ns.output or OUT))
         sys.stdout.write(f"ReNAS study wall time: {time.perf_counter() - t0:.0f} s\n")
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         store = str(Path(tmp) / "nb201_200ep.h5")
         _run(["convert", str(CSV), "-o", store, "-q"])
+        if own:  # our own parameter count of every cell (analytic, no network is built)
+            params = str(Path(tmp) / "zc_params.h5")
+            _run(["zc-score", "nb201", "--proxy", "params", "--cells", "all",
+                  "--index-from", str(CSV), "-o", params, "-q"])
         t0 = time.perf_counter()
         argv = [
             "eval-predictor", "--bench", store, "--dataset", "cifar10-valid",
             "--metric", "val_accuracy", "--epoch", "200",
-            "--predictors", ns.predictors, "--features", ns.features,
+            "--predictors", predictors, "--features", features,
             "--train-sizes", "100" if ns.quick else "100,400,1000",
             "--seeds", "1" if ns.quick else "5",
         ]
+        if own:
+            argv += ["--features-from", f"{ZC_STORE}:zc_naswot",
+                     "--features-from", f"{params}:zc_params"]
         if not ns.quick:
-            argv += ["--output", ns.output]
+            argv += ["--output", output]
         _run(argv)
         sys.stdout.write(f"harness wall time: {time.perf_counter() - t0:.0f} s\n")
     return 0

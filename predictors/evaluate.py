@@ -11,6 +11,7 @@ Protocol (one row of the result per predictor, feature set, training-set size an
 3. Training-free entries (``"column"`` and ``"scorer"`` kinds of
    :mod:`predictors.registry`) get ``train_size = 0`` and rank the whole pool (scorers, which
    build networks, rank a random subset of ``max_scorer_cells`` cells drawn with the seed).
+   ``"column:<name>"`` ranks by any extra column ``<name>`` (registered on first use).
 
 Metrics: :mod:`predictors.metrics` (Kendall tau, Spearman, Pearson, precision@k, top-k
 overlap, N@k, regret@k), with wall-clock ``fit_seconds`` and ``predict_seconds``.
@@ -45,11 +46,18 @@ import numpy as np
 import pandas as pd
 
 from nasbench_tools.errors import OutOfDomainError, allowed
-from predictors.features import FEATURE_SETS, get_feature_set, resolve_extra
+from predictors.features import FEATURE_SETS, get_feature_set, known_columns, resolve_extra
 from predictors.metrics import all_metrics
-from predictors.registry import PREDICTORS, PredictorSpec, get_predictor, zerocost_scorers
+from predictors.registry import (
+    PREDICTORS,
+    PredictorSpec,
+    get_predictor,
+    register_predictor,
+    zerocost_scorers,
+)
 
 __all__ = [
+    "COLUMN_PREFIX",
     "RESULT_COLUMNS",
     "EvalData",
     "EvaluationReport",
@@ -63,6 +71,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: Predictor names ``"column:<name>"`` rank by the extra column ``<name>`` (training-free).
+COLUMN_PREFIX = "column:"
 
 #: Columns of the result table, in order.
 RESULT_COLUMNS: tuple[str, ...] = (
@@ -138,8 +149,12 @@ class EvalData:
         dataset: str | None = None,
         epoch: int | None = None,
         seed: str | int = "mean",
+        extras: Mapping[str, np.ndarray] | None = None,
     ) -> EvalData:
         """All cells of a store with the target ``bench.column(metric, dataset, epoch, seed)``.
+
+        ``extras`` are extra columns aligned with the store rows (``bench.keys``), e.g.
+        from :func:`predictors.features_from.load_features_from`.
 
         Examples
         --------
@@ -159,7 +174,34 @@ class EvalData:
         space = get_space(bench.space)
         cells = [space.parse(k) for k in bench.keys]
         name = f"{metric} ({dataset or 'default dataset'}, epoch {epoch or 'last'})"
-        return cls(cells, y, space=space, bench=bench, dataset=dataset, target_name=name)
+        return cls(
+            cells,
+            y,
+            extras=dict(extras or {}),
+            space=space,
+            bench=bench,
+            dataset=dataset,
+            target_name=name,
+        )
+
+    def column_names(self) -> tuple[str, ...]:
+        """Extra columns this data can resolve by name (besides analytic and ``zc:`` ones).
+
+        The keys of ``extras``, then the features and costs of every dataset of ``bench``.
+
+        Examples
+        --------
+        >>> EvalData([0, 1], [1.0, 2.0], extras={"mine": [3.0, 4.0]}).column_names()
+        ('mine',)
+        """
+        names = list(self.extras)
+        if self.bench is not None:
+            for ds in getattr(self.bench, "datasets", ()):
+                for getter in ("features", "costs"):
+                    fn = getattr(self.bench, getter, None)
+                    if callable(fn):
+                        names.extend(fn(ds))
+        return tuple(dict.fromkeys(names))
 
     def matrix(self, name: str) -> tuple[np.ndarray, tuple[int, ...] | None]:
         """``X`` of feature set ``name`` for all cells, and its per-cell tensor shape."""
@@ -171,7 +213,7 @@ class EvalData:
                 )
             return X.reshape(len(self.cells), -1), (tuple(X.shape[1:]) if X.ndim > 2 else None)
         if name not in self._cache:
-            fs = get_feature_set(name)
+            fs = get_feature_set(name, columns=self.column_names())
             enc = None
             shape = None
             if fs.encoding is not None:
@@ -231,23 +273,47 @@ def _names(values: Sequence[str] | str | None, registry: Mapping[str, Any]) -> l
     return list(values)
 
 
+def _column_predictor(name: str, columns: Sequence[str] | None) -> None:
+    """Register ``"column:<col>"`` on first use (a training-free ranking by ``<col>``)."""
+    if not name.startswith(COLUMN_PREFIX) or name in PREDICTORS:
+        return
+    col = name[len(COLUMN_PREFIX) :]
+    cols = known_columns(columns or ())
+    if col not in cols:
+        raise OutOfDomainError(
+            f"predictor {name!r}: no extra column {col!r}; allowed columns: "
+            f"{allowed(cols, limit=40)}"
+        )
+    register_predictor(
+        PredictorSpec(name, "column", column=col, description=f"rank by column {col!r}")
+    )
+
+
 def plan_runs(
     predictors: Sequence[str] | str,
     feature_sets: Sequence[str] | str | None = None,
     *,
     available: Sequence[str] = (),
+    columns: Sequence[str] | None = None,
 ) -> list[Run]:
     """Pair each predictor with the feature sets it accepts.
 
     A trained predictor runs on every requested feature set it accepts, or on its
     ``default_features`` if none is accepted (or none was requested). Training-free
     entries run once. ``"all"`` means every registered predictor / feature set;
-    ``available`` adds feature-set names precomputed by the caller.
+    ``available`` adds feature-set names precomputed by the caller. Feature-set names that
+    are not registered are composed from their ``+``-joined parts
+    (:func:`predictors.features.compose_feature_set`), and ``"column:<name>"`` predictors
+    are registered on first use; ``columns`` are the extra column names both may use
+    besides :func:`predictors.features.known_columns`.
 
     Examples
     --------
     >>> [(r.spec.name, r.features) for r in plan_runs("gbdt,renas,naswot", "onehot,renas")]
     [('gbdt', 'onehot'), ('renas', 'renas'), ('naswot', 'naswot_score')]
+    >>> [(r.spec.name, r.features) for r in plan_runs(
+    ...     "rf,column:zc_naswot", "onehot+zc_naswot+params", columns=["zc_naswot"])]
+    [('rf', 'onehot+zc_naswot+params'), ('column:zc_naswot', 'zc_naswot')]
     """
     zerocost_scorers()
     pred_names = _names(predictors, PREDICTORS) or []
@@ -257,8 +323,12 @@ def plan_runs(
     if feature_sets is None and _names(predictors, PREDICTORS) == list(PREDICTORS):
         feature_sets = "all"  # "--predictors all" alone: every predictor on every feature set
     fs_names = _names(feature_sets, {**FEATURE_SETS, **dict.fromkeys(available)})
+    for f in fs_names or []:
+        if f not in available:
+            get_feature_set(f, columns=columns or ())  # composes, or raises with the allowed
     runs: list[Run] = []
     for name in pred_names:
+        _column_predictor(name, columns)
         spec = get_predictor(name)
         if spec.kind == "column":
             runs.append(Run(spec, str(spec.column)))
@@ -266,14 +336,9 @@ def plan_runs(
         if spec.kind == "scorer":
             runs.append(Run(spec, "-"))
             continue
-        chosen = [
-            f for f in fs_names or [] if f in available or (f in FEATURE_SETS and spec.accepts(f))
-        ]
+        chosen = [f for f in fs_names or [] if f in available or spec.accepts(f)]
         if spec.features is not None:
             chosen = [f for f in chosen if f in spec.features]
-        for f in fs_names or []:
-            if f not in available and f not in FEATURE_SETS:
-                get_feature_set(f)  # raises with the allowed names
         runs.extend(Run(spec, f) for f in (chosen or [spec.default_features]))
     return runs
 
@@ -415,7 +480,9 @@ def run_evaluation(
 
     if not isinstance(data, EvalData):
         data = EvalData.from_benchmark(data, metric=metric, dataset=dataset, epoch=epoch)
-    runs = plan_runs(predictors, feature_sets, available=list(data.features))
+    runs = plan_runs(
+        predictors, feature_sets, available=list(data.features), columns=data.column_names()
+    )
     seed_list = _seeds(seeds)
     pool = np.flatnonzero(np.isfinite(data.targets))
     sizes = sorted({int(s) for s in train_sizes})
@@ -482,10 +549,14 @@ def evaluate(
         targets and features you assembled.
     predictors : str or sequence of str
         Names in :data:`predictors.registry.PREDICTORS` (a comma-separated string works;
-        ``"all"`` = every registered one except the network-building zero-cost scorers).
+        ``"all"`` = every registered one except the network-building zero-cost scorers),
+        or ``"column:<name>"`` to rank by any extra column (training-free).
     feature_sets : str or sequence of str, optional
-        Names in :data:`predictors.features.FEATURE_SETS` or keys of ``data.features``;
-        ``"all"`` = every registered one; ``None`` = each predictor's default.
+        Names in :data:`predictors.features.FEATURE_SETS`, names composed of ``+``-joined
+        parts (:func:`predictors.features.compose_feature_set`, e.g.
+        ``"onehot+graph+zc_naswot+cost"`` with a ``zc_naswot`` extra column) or keys of
+        ``data.features``; ``"all"`` = every registered one; ``None`` = each predictor's
+        default.
     train_sizes : sequence of int
         Training-set sizes for trained predictors.
     seeds : int or sequence of int

@@ -17,10 +17,16 @@ Where extra columns come from, first match wins (:func:`resolve_extra`):
 4. analytic costs of the space: ``params`` = ``cell.num_params(dataset) / 1e6`` and
    ``flops`` = ``cell.flops(dataset)``.
 
-Missing values (NaN, e.g. ``naswot_score`` of the 341 disconnected NB201 cells) are
-replaced by the column's smallest finite value (``impute="min"``): a missing score marks a
-cell that computes nothing useful, so it ranks last. ``impute="none"`` keeps NaN (XGBoost
-handles it).
+Missing values (NaN, e.g. ``naswot_score`` of the 341 disconnected NB201 cells, and
+non-finite ones such as our own NASWOT's ``-inf`` for the same cells) are replaced by the
+column's smallest finite value (``impute="min"``): a missing score marks a cell that
+computes nothing useful, so it ranks last. ``impute="none"`` keeps them (XGBoost handles
+NaN).
+
+Names: the sets of :data:`FEATURE_SETS` are registered; any other name made of
+``+``-joined parts (an encoding, blocks, column groups, extra columns such as
+``zc_naswot`` read from another store by :mod:`predictors.features_from`) is composed on
+first use (:func:`compose_feature_set`), e.g. ``onehot+graph+zc_naswot+params+flops``.
 
 Examples
 --------
@@ -34,7 +40,7 @@ array([[1., 0.],
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,16 +48,20 @@ from typing import Any
 import numpy as np
 
 from nasbench_tools.errors import NotInBenchmarkError, OutOfDomainError, allowed
-from predictors.registry import add_entry, get_entry
+from predictors.registry import add_entry
 
 __all__ = [
     "BLOCKS",
+    "COLUMN_GROUPS",
+    "ENCODINGS",
     "FEATURE_SETS",
     "GRAPH_FEATURES",
     "IMPUTE",
     "FeatureSet",
+    "compose_feature_set",
     "get_feature_set",
     "graph_features",
+    "known_columns",
     "register_feature_set",
     "resolve_extra",
     "zero_cost_column",
@@ -420,15 +430,27 @@ def register_feature_set(fs: FeatureSet, *, replace: bool = False) -> FeatureSet
     return add_entry(FEATURE_SETS, fs.name, fs, what="feature set", replace=replace)
 
 
-def get_feature_set(name: str) -> FeatureSet:
-    """The registered feature set ``name``.
+def get_feature_set(name: str, *, columns: Iterable[str] | None = None) -> FeatureSet:
+    """The registered feature set ``name``, or the one its ``+``-joined parts compose.
+
+    A name that is not registered is read by :func:`compose_feature_set` (``columns``
+    are extra column names it may use besides :func:`known_columns`; given, the parts are
+    checked against them on every call). The result is kept, so a later look-up of the
+    same name without ``columns`` finds it. Composed sets are not added to
+    :data:`FEATURE_SETS` (``--features all`` stays the registered ones).
 
     Examples
     --------
     >>> get_feature_set("onehot").encoding
     'adjacency_onehot'
+    >>> get_feature_set("onehot+graph+my_score+cost", columns=["my_score"]).extras
+    ('my_score', 'params', 'flops')
     """
-    return get_entry(FEATURE_SETS, name, what="feature set")
+    if name in FEATURE_SETS:
+        return FEATURE_SETS[name]
+    if columns is not None or name not in _COMPOSED:
+        _COMPOSED[name] = compose_feature_set(name, columns=columns or ())
+    return _COMPOSED[name]
 
 
 _ZC = ("naswot_score", "params", "flops")
@@ -483,3 +505,109 @@ for _fs in (
     ),
 ):
     register_feature_set(_fs)
+
+
+#: Encoding parts of composed feature-set names: part -> ``space.encode`` kind.
+ENCODINGS: dict[str, str] = {
+    "onehot": "adjacency_onehot",
+    "path": "path",
+    "gbdt": "gbdt",
+    "renas": "renas",
+}
+
+#: Named groups of extra columns usable as parts of composed names.
+COLUMN_GROUPS: dict[str, tuple[str, ...]] = {
+    "zc": _ZC,
+    "cost": ("params", "flops"),
+    "naswot": ("naswot_score",),
+}
+
+#: Feature sets composed from names that are not registered (see :func:`get_feature_set`).
+_COMPOSED: dict[str, FeatureSet] = {}
+
+
+def known_columns(columns: Iterable[str] = ()) -> tuple[str, ...]:
+    """Extra column names a composed feature-set name may use.
+
+    ``columns`` (e.g. the extras and stored features of the data at hand), then every
+    column of a registered feature set or of :data:`COLUMN_GROUPS` and the analytic
+    columns (:data:`ANALYTIC`). ``"zc:<proxy>"`` parts are accepted as well (not listed).
+
+    Examples
+    --------
+    >>> known_columns(["zc_naswot"])[:4]
+    ('zc_naswot', 'naswot_score', 'params', 'flops')
+    """
+    names = list(columns)
+    for fs in FEATURE_SETS.values():
+        names.extend(fs.extras)
+    for group in COLUMN_GROUPS.values():
+        names.extend(group)
+    names.extend(ANALYTIC)
+    return tuple(dict.fromkeys(names))
+
+
+def compose_feature_set(name: str, *, columns: Iterable[str] = ()) -> FeatureSet:
+    """Read a feature-set name made of ``+``-joined parts, e.g. ``onehot+graph+zc_naswot+cost``.
+
+    Each part is, looked up in this order: an encoding of :data:`ENCODINGS` (at most one),
+    a block of :data:`BLOCKS` (``graph``), a group of :data:`COLUMN_GROUPS` (``zc`` =
+    ``naswot_score, params, flops``; ``cost`` = ``params, flops``; ``naswot`` =
+    ``naswot_score``), or one extra column: a name of :func:`known_columns` (``columns``
+    adds the caller's, e.g. the ``zc_naswot`` feature read with ``--features-from``) or
+    ``"zc:<proxy>"``. The set has the encoding, then the blocks, then the extra columns in
+    the order they are named (repeats dropped); missing values are imputed with the
+    column minimum (``impute="min"``), as for the registered sets. Every registered name
+    composes to the same columns (``onehot+naswot+params`` included).
+
+    Raises
+    ------
+    OutOfDomainError
+        An unknown part or two encodings; the message lists the allowed parts.
+
+    Examples
+    --------
+    >>> fs = compose_feature_set("onehot+graph+zc_naswot+params+flops", columns=["zc_naswot"])
+    >>> fs.encoding, fs.blocks, fs.extras
+    ('adjacency_onehot', ('graph',), ('zc_naswot', 'params', 'flops'))
+    >>> compose_feature_set("onehot+naswot+params").extras
+    ('naswot_score', 'params')
+    >>> compose_feature_set("onehot+zc_nope")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    nasbench_tools.errors.OutOfDomainError: unknown feature set 'onehot+zc_nope' (part 'zc_nope' is unknown); allowed: ...
+    """
+    cols = known_columns(columns)
+    encoding: str | None = None
+    blocks: list[str] = []
+    extras: list[str] = []
+    for part in (p.strip() for p in name.split("+")):
+        if part in ENCODINGS:
+            if encoding is not None:
+                raise OutOfDomainError(
+                    f"feature set {name!r} names two encodings; at most one of {allowed(ENCODINGS)}"
+                )
+            encoding = ENCODINGS[part]
+        elif part in BLOCKS:
+            blocks.append(part)
+        elif part in COLUMN_GROUPS:
+            extras.extend(COLUMN_GROUPS[part])
+        elif part in cols or (part.startswith(ZC_PREFIX) and len(part) > len(ZC_PREFIX)):
+            extras.append(part)
+        else:
+            raise OutOfDomainError(
+                f"unknown feature set {name!r} (part {part!r} is unknown); allowed: a "
+                f"registered set ({allowed(FEATURE_SETS, limit=40)}) or parts joined by '+': "
+                f"encodings {allowed(ENCODINGS)}, blocks {allowed(BLOCKS)}, column groups "
+                f"{allowed(COLUMN_GROUPS)}, columns {allowed(cols, limit=20)} or 'zc:<proxy>'"
+            )
+    description = " + ".join(
+        [*([f"{encoding} encoding"] if encoding else []), *blocks, *dict.fromkeys(extras)]
+    )
+    return FeatureSet(
+        name,
+        encoding,
+        tuple(dict.fromkeys(extras)),
+        tuple(dict.fromkeys(blocks)),
+        description=f"composed: {description}",
+    )

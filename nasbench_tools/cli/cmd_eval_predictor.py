@@ -8,7 +8,10 @@ Example::
 
 Prints the Kendall-tau table (mean ± std over seeds) as markdown; with ``--output DIR``
 writes ``results.csv``, ``summary.md``, ``scatter.png``, ``tau_vs_train_size.png`` and
-``command.txt`` there (atomically). See ``docs/predictors.md``.
+``command.txt`` there (atomically). ``--features-from STORE[:FEATURE,...]`` adds feature
+columns of another store, joined by cell key (``predictors.features_from``), usable in
+feature-set names such as ``onehot+graph+zc_naswot+params+flops`` and as the
+training-free predictor ``column:zc_naswot``. See ``docs/predictors.md``.
 
 Examples
 --------
@@ -57,12 +60,24 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--predictors",
         default="gbdt",
-        help="comma-separated registered predictors, or 'all' (see docs/predictors.md)",
+        help="comma-separated registered predictors, column:<name> (rank by an extra column, "
+        "e.g. column:zc_naswot), or 'all' (see docs/predictors.md)",
     )
     p.add_argument(
         "--features",
         default=None,
-        help="comma-separated feature sets, or 'all' (default: each predictor's own)",
+        help="comma-separated feature sets, or 'all' (default: each predictor's own); a name "
+        "that is not registered is composed of '+'-joined parts, e.g. "
+        "onehot+graph+zc_naswot+params+flops",
+    )
+    p.add_argument(
+        "--features-from",
+        action="append",
+        default=None,
+        metavar="STORE[:FEATURE[,FEATURE...]]",
+        help="add feature columns of another store of the same space (default: all its "
+        "features), joined to the benchmark's cells by cell key; NaN and -inf are imputed "
+        "with the column minimum; repeatable",
     )
     p.add_argument(
         "--train-sizes", type=_int_list, default=[100, 400, 1000], help="e.g. 100,400,1000"
@@ -85,14 +100,24 @@ def register(subparsers: Any) -> None:
 
 
 def _listing() -> str:
-    from predictors.features import FEATURE_SETS
+    from predictors.features import BLOCKS, COLUMN_GROUPS, ENCODINGS, FEATURE_SETS
     from predictors.registry import PREDICTORS, zerocost_scorers
 
     zerocost_scorers()
     lines = ["predictors:"]
     lines += [f"  {n:<14} {s.kind:<8} {s.description}" for n, s in PREDICTORS.items()]
+    lines.append("  column:<name>  column   rank by any extra column, e.g. column:zc_naswot")
     lines.append("feature sets:")
     lines += [f"  {n:<22} {fs.description}" for n, fs in FEATURE_SETS.items()]
+    lines.append(
+        "  or '+'-joined parts: encodings "
+        + ", ".join(ENCODINGS)
+        + "; blocks "
+        + ", ".join(BLOCKS)
+        + "; groups "
+        + ", ".join(f"{g} ({'+'.join(c)})" for g, c in COLUMN_GROUPS.items())
+        + "; any extra column (params, flops, stored features, --features-from columns)"
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -108,6 +133,8 @@ def command_line(args: argparse.Namespace) -> str:
     'nbt eval-predictor --bench b.h5 --metric val_accuracy --epoch 200 --predictors gbdt --train-sizes 10,20 --seeds 2 --k 5 --n-jobs 1 --max-scorer-cells 1000 --output out'
     """
     words = ["nbt", "eval-predictor", "--bench", str(args.bench)]
+    for spec in getattr(args, "features_from", None) or []:
+        words += ["--features-from", str(spec)]
     for flag, value in (
         ("--dataset", args.dataset),
         ("--metric", args.metric),
@@ -135,12 +162,16 @@ def run(args: argparse.Namespace) -> int:
         raise OutOfDomainError("--bench STORE is required (a store written by nbt convert)")
     from nasbench_tools.store import load_benchmark
     from predictors.evaluate import EvalData, run_evaluation, summarize, to_markdown, write_report
+    from predictors.features_from import load_features_from
 
     if args.seeds < 1:
         raise OutOfDomainError(f"--seeds must be >= 1; got {args.seeds}")
     bench = load_benchmark(args.bench)
+    extras = load_features_from(
+        args.features_from or [], bench.keys, space=bench.space, dataset=args.dataset
+    )
     data = EvalData.from_benchmark(
-        bench, metric=args.metric, dataset=args.dataset, epoch=args.epoch
+        bench, metric=args.metric, dataset=args.dataset, epoch=args.epoch, extras=extras
     )
     report = run_evaluation(
         data,
