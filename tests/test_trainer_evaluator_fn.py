@@ -38,3 +38,21 @@ def test_train_fn_fails_early_on_bad_settings(tmp_path: object) -> None:
         make_train_fn("cifar10", data_root="/nonexistent/cifar")
     with pytest.raises(OutOfDomainError, match="preset"):
         make_train_fn("digits", "nb201-9000")
+
+
+def test_packed_kernel_trains_every_seed_and_averages_like_single() -> None:
+    import pytest
+
+    from nasbench_tools.errors import OutOfDomainError
+    from nasbench_tools.spaces.nb201 import Cell
+    from nasbench_tools.trainer.evaluator_fn import make_train_fn
+
+    cell = Cell.from_string("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")
+    single = make_train_fn("digits", "quick-cpu", seeds=(0, 1), epochs=1)(cell, seed=3)
+    packed = make_train_fn("digits", "quick-cpu", seeds=(0, 1), epochs=1, kernel="packed")(
+        cell, seed=3)
+    assert set(single) == set(packed) and packed["params"] == single["params"]
+    # Same seeds 3 and 4, other float order: the averages agree closely, not exactly.
+    assert packed["val_loss"] == pytest.approx(single["val_loss"], rel=0.05)
+    with pytest.raises(OutOfDomainError, match="kernel"):
+        make_train_fn(kernel="gpu")
