@@ -177,3 +177,43 @@ def test_time_limit_stops_new_trainings_and_keeps_what_is_done(tmp_path: Path) -
     out = build_benchmark(bigger, tmp_path / "runs.sqlite", time_limit=0.0)
     assert out.summary.submitted == 0 and out.summary.stored == 0
     assert len(out.table.keys) == 1
+
+
+def test_store_alone_resumes_and_grows_the_build(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # The shipped store has no results database next to it: growing it must not retrain.
+    store = tmp_path / "b.h5"
+    base = ["build-bench", "nb201", "--dataset", "digits", "--preset", "quick-cpu",
+            "--epochs", "1", "--seeds", "0", "1", "-o", str(store)]
+    assert main([*base, "--cells", "2"]) == 0
+    from nasbench_tools.store.format import H5Backend
+
+    old_values = H5Backend(store).values("digits")
+    old_keys = H5Backend(store).keys()
+    for p in tmp_path.glob("b.h5.runs.sqlite*"):
+        p.unlink()
+    capsys.readouterr()
+    assert main([*base, "--cells", "3"]) == 0
+    assert "trained 2 new run(s)" in capsys.readouterr().out  # only the third cell
+    new = H5Backend(store)
+    assert new.keys()[:2] == old_keys
+    np.testing.assert_array_equal(new.values("digits")[:2], old_values)
+
+
+def test_store_of_another_build_is_not_imported(tmp_path: Path) -> None:
+    from nasbench_tools.trainer.build_bench import import_store
+
+    recipe = get_recipe("quick-cpu", epochs=1)
+    spec = BuildSpec("nb201", "digits", recipe, seeds=(0,), cells=1)
+    out = build_benchmark(spec, tmp_path / "a.sqlite")
+    store = write_store(out.table, tmp_path / "a.h5")
+    other_lr = BuildSpec("nb201", "digits", recipe.replace(lr=0.05), seeds=(0,), cells=1)
+    other_kernel = BuildSpec("nb201", "digits", recipe, seeds=(0,), cells=1, kernel="packed")
+    for other in (other_lr, other_kernel):
+        assert import_store(ResultsDB(tmp_path / f"{other.kernel}{other.recipe.lr}.sqlite"),
+                            other, store) == 0
+    db = ResultsDB(tmp_path / "same.sqlite")
+    assert import_store(db, spec, store) == 1 and import_store(db, spec, store) == 0
+    rebuilt = table_from_db(db, spec)
+    np.testing.assert_array_equal(rebuilt.datasets["digits"].values,
+                                  out.table.datasets["digits"].values)

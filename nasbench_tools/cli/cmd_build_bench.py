@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     executor = "dask" if args.scheduler else args.executor
     result = build_benchmark(spec, db, executor=executor, workers=args.workers,
                              scheduler=args.scheduler, index_csv=args.index_csv,
-                             time_limit=args.time_limit)
+                             time_limit=args.time_limit, resume_from=out)
     write_store(result.table, out, command=command_line(args))
     s = result.summary
     sys.stdout.write(

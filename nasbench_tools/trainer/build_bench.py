@@ -48,6 +48,7 @@ __all__ = [
     "BuildResult",
     "BuildSpec",
     "build_benchmark",
+    "import_store",
     "split_half_tau",
     "stratified_cells",
     "table_from_db",
@@ -320,6 +321,80 @@ def benchmark_stats(table: TableData, metric: str = "val_accuracy", seed: int = 
     return out
 
 
+def import_store(db: ResultsDB, spec: BuildSpec, store: str | Path) -> int:
+    """Put the trainings of a store written by this build back into ``db``.
+
+    A store written by :func:`build_benchmark` holds every recorded metric of every seed and
+    epoch, so it is enough to resume or grow the build even without its results database
+    (which is a local journal, too large to ship). Nothing is imported from a store of
+    another build (other space, dataset, recipe or kernel): the reason is logged.
+
+    Parameters
+    ----------
+    db : ResultsDB
+    spec : BuildSpec
+        The build being run; only its seeds are imported.
+    store : path
+        A store file (from ``nbt build-bench``).
+
+    Returns
+    -------
+    int
+        Trainings added to ``db`` (those already there are skipped).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from nasbench_tools.store import write_store
+    >>> from nasbench_tools.trainer.recipes import get_recipe
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> spec = BuildSpec("nb201", "digits", get_recipe("quick-cpu", epochs=1), seeds=(0, 1), cells=1)
+    >>> out = build_benchmark(spec, tmp / "a.sqlite")
+    >>> store = write_store(out.table, tmp / "b.h5")
+    >>> import_store(ResultsDB(tmp / "fresh.sqlite"), spec, store)
+    2
+    """
+    from nasbench_tools.store.format import H5Backend
+
+    backend = H5Backend(store)
+    meta = backend.meta
+    build = meta.provenance.get("build") or {}
+    theirs = (meta.space, build.get("dataset"), build.get("kernel", "single"))
+    ours = (spec.space, spec.dataset, spec.kernel)
+    same_recipe = ("recipe" in build
+                   and Recipe.from_dict(build["recipe"]).fingerprint() == spec.recipe.fingerprint())
+    if theirs != ours or not same_recipe or spec.dataset not in meta.datasets:
+        log.warning("%s: not imported, it was built with (space, dataset, kernel) = %s and "
+                    "recipe %s; this build is %s with recipe %s", store, theirs,
+                    build.get("recipe", {}).get("name"), ours, spec.recipe.name)
+        return 0
+    info = meta.datasets[spec.dataset]
+    missing = [m for m in TRAINED_METRICS if m not in info.metrics]
+    if missing:
+        raise OutOfDomainError(f"{store}: metrics {missing} missing; it holds {list(info.metrics)}")
+    values = backend.values(spec.dataset)
+    params = backend.cost(spec.dataset, "params")
+    cols = [info.metrics.index(m) for m in TRAINED_METRICS]
+    wanted = set(spec.seeds)
+    items = []
+    for i, cell in enumerate(backend.keys()):
+        for j, seed in enumerate(info.seeds):
+            if seed not in wanted:
+                continue
+            job = Job(spec.space, cell, spec.dataset, spec.recipe, seed, spec.data_root,
+                      spec.kernel)
+            records = [{"epoch": e, **{m: float(values[i, j, f, c])
+                                       for m, c in zip(TRAINED_METRICS, cols)}}
+                       for f, (_, e) in enumerate(info.fidelities)]
+            items.append((job, {"records": records, "params": int(np.rint(params[i] * 1e6)),
+                                "info": {"imported_from": str(store),
+                                         "store_uuid": meta.store_uuid}}))
+    added = db.add_many(items)
+    log.info("%s: %d trainings imported (%d already in %s)", store, added, len(items) - added,
+             db.path)
+    return added
+
+
 def build_benchmark(
     spec: BuildSpec,
     db_path: str | Path,
@@ -329,6 +404,7 @@ def build_benchmark(
     scheduler: str | None = None,
     index_csv: str | Path | None = None,
     time_limit: float | None = None,
+    resume_from: str | Path | None = None,
 ) -> BuildResult:
     """Train every missing job of ``spec`` and return the table of finished cells.
 
@@ -352,6 +428,8 @@ def build_benchmark(
     db = ResultsDB(db_path)
     try:
         db.set_meta("last_build", spec.to_dict())
+        if resume_from is not None and Path(resume_from).is_file():
+            import_store(db, spec, resume_from)
         jobs = spec.jobs()
         t0 = time.perf_counter()
         done = [0]

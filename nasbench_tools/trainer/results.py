@@ -129,6 +129,17 @@ class ResultsDB:
         self._con.commit()
         return cur.rowcount == 1
 
+    def add_many(self, items: Iterable[tuple[Job, dict[str, Any]]]) -> int:
+        """Store many ``(job, result)`` pairs in one transaction; return how many were new."""
+        now = time.time()
+        with self._con:
+            cur = self._con.executemany(
+                "INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(job.key, job.space, job.cell, job.dataset, job.recipe.fingerprint(), job.seed,
+                  json.dumps(result), now) for job, result in items],
+            )
+        return int(cur.rowcount)
+
     def __contains__(self, key: object) -> bool:
         row = self._con.execute("SELECT 1 FROM runs WHERE key = ?", (key,)).fetchone()
         return row is not None
