@@ -63,8 +63,15 @@ def test_score_resume_and_store(tmp_path: Path, counted: list[str],
     assert bench.indices.tolist() == [c.code for c in cells]  # no --index-from: codes
     assert bench.indices.tolist() == sorted(bench.indices.tolist())
     # The same values as the library on the same cells.
+    import torch
+
     proxy = get_proxy("naswot", batch_size=16)
-    assert zc[0] == pytest.approx(proxy.score_cell(cells[0]), rel=1e-12)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the CLI scored with 1 thread; float order depends on it
+    try:
+        assert zc[0] == pytest.approx(proxy.score_cell(cells[0]), rel=1e-12)
+    finally:
+        torch.set_num_threads(threads)
     info = bench.info().provenance["zero_cost"]
     assert info["complete"] and info["cells_scored"] == 6 and "Cell.code" in info["index"]
     assert info["data"] == "digits" and info["this_run"]["computed"] == 3
@@ -119,4 +126,16 @@ def test_bad_arguments(tmp_path: Path) -> None:
         parse_cells("0")
     assert main([*BASE, "--cells", "lots", "-o", str(tmp_path / "x.h5")]) != 0
     assert main([*BASE, "--proxy", "nope", "--cells", "1", "-o", str(tmp_path / "x.h5")]) != 0
+    for bad in (["--threads", "0"], ["--threads", "2", "--workers", "2"]):
+        assert main([*BASE, *bad, "--cells", "1", "-o", str(tmp_path / "x.h5")]) != 0
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_threads_option_scores_and_restores_the_thread_count(tmp_path: Path) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    out = tmp_path / "t.h5"
+    assert main([*BASE, "--cells", "2", "--threads", "2", "-q", "-o", str(out)]) == 0
+    assert torch.get_num_threads() == before
+    assert np.isfinite(load_benchmark(out).feature("zc_naswot")).sum() >= 1
