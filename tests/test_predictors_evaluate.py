@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from fixtures_predictors import tiny_target_store
 
 from nasbench_tools.errors import OutOfDomainError
 from predictors.evaluate import RESULT_COLUMNS, EvalData, evaluate, plan_runs, run_evaluation
@@ -102,22 +103,7 @@ def test_write_report_files(tmp_path: Path) -> None:
 
 
 def _tiny_store(path: Path) -> Path:
-    from nasbench_tools.spaces import get_space
-    from nasbench_tools.store import DatasetTable, TableData, write_store
-
-    space = get_space("nb201")
-    cells = space.sample(np.random.default_rng(0), 80)
-    keys = list(dict.fromkeys(c.to_string() for c in cells))
-    cells = [space.parse(k) for k in keys]
-    acc = np.array([60 + 5 * sum(op.startswith("nor_conv") for op in c.ops) for c in cells], dtype=float)
-    acc += np.random.default_rng(1).normal(size=len(cells))
-    ds = DatasetTable(
-        "cifar10-valid", (0,), ((200, 200),), ("val_accuracy",),
-        acc.reshape(-1, 1, 1, 1).astype(np.float32),
-        costs={"params": np.array([c.num_params() / 1e6 for c in cells])},
-        features={"naswot_score": acc + np.random.default_rng(2).normal(scale=3, size=len(cells))},
-    )
-    return write_store(TableData("nb201", keys, np.arange(len(keys)), {"cifar10-valid": ds}), path)
+    return tiny_target_store(path)
 
 
 def test_cli_smoke_on_tiny_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

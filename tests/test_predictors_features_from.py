@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from fixtures_predictors import distinct_cells, tiny_target_store
 
 from nasbench_tools.errors import FormatError, NotInBenchmarkError, OutOfDomainError
 from nasbench_tools.spaces import get_space
@@ -23,23 +24,12 @@ SPACE = get_space("nb201")
 
 
 def _cells(n: int = 80) -> list:
-    cells = SPACE.sample(np.random.default_rng(0), n)
-    keys = list(dict.fromkeys(c.to_string() for c in cells))
-    return [SPACE.parse(k) for k in keys]
+    return distinct_cells(n)
 
 
 def _bench(path: Path, cells: list) -> tuple[Path, np.ndarray]:
     """A small target store (like ``nbt convert`` writes), rows in the given order."""
-    keys = [c.to_string() for c in cells]
-    acc = np.array([60 + 5 * sum(op.startswith("nor_conv") for op in c.ops) for c in cells], dtype=float)
-    acc += np.random.default_rng(1).normal(size=len(cells))
-    ds = DatasetTable(
-        "cifar10-valid", (0,), ((200, 200),), ("val_accuracy",),
-        acc.reshape(-1, 1, 1, 1).astype(np.float32),
-        costs={"params": np.array([c.num_params() / 1e6 for c in cells])},
-        features={"naswot_score": acc + np.random.default_rng(2).normal(scale=3, size=len(cells))},
-    )
-    store = write_store(TableData("nb201", keys, np.arange(len(keys)), {"cifar10-valid": ds}), path)
+    store = tiny_target_store(path, cells)
     return store, load_benchmark(store).column("val_accuracy", "cifar10-valid", 200)
 
 
