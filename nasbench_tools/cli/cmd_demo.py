@@ -162,7 +162,8 @@ def _demo_predictors(bench: Any, out: TextIO) -> None:
     from predictors.evaluate import evaluate
 
     dataset, epoch = _final_fidelity(bench)
-    sizes = [n for n in (20, 50) if n < len(bench) - 10]
+    # at most half of the table for training, so tau is measured on at least as many cells
+    sizes = [n for n in (20, 50, 100, 200) if n <= len(bench) // 2]
     if not sizes:
         out.write(f"\n(predictors: {len(bench)} cells are too few to train and test on)\n")
         return
