@@ -24,8 +24,8 @@ CELLS = (
 )
 
 
-def _jobs(seeds: tuple[int, ...] = (0, 1)) -> list[Job]:
-    return [Job("nb201", c, "digits", TINY, s) for c in CELLS for s in seeds]
+def _jobs(seeds: tuple[int, ...] = (0, 1), kernel: str = "single") -> list[Job]:
+    return [Job("nb201", c, "digits", TINY, s, kernel=kernel) for c in CELLS for s in seeds]
 
 
 def _fake_train(job: Job) -> dict[str, Any]:
@@ -96,10 +96,15 @@ def test_run_job_trains_for_real() -> None:
     assert 0 <= out["records"][0]["val_accuracy"] <= 100 and out["params"] > 0
 
 
-def test_dask_local_cluster_survives_a_killed_worker(tmp_path: Path) -> None:
-    """2 single-threaded worker processes on loopback; one is killed mid-run."""
+@pytest.mark.parametrize("kernel", ["single", "packed"])
+def test_dask_local_cluster_survives_a_killed_worker(tmp_path: Path, kernel: str) -> None:
+    """2 single-threaded worker processes on loopback; one is killed mid-run.
+
+    With the packed kernel a task is a pack (both seeds of a cell): a lost pack is rerun
+    as a whole and each of its trainings is still stored once.
+    """
     distributed = pytest.importorskip("distributed")
-    jobs = _jobs(seeds=(0, 1))  # 6 real trainings
+    jobs = _jobs(seeds=(0, 1), kernel=kernel)  # 6 real trainings (3 packs when packed)
     db = ResultsDB(tmp_path / "r.sqlite")
     killed: list[int] = []
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
