@@ -110,12 +110,17 @@ def test_every_documented_table_has_records() -> None:
     assert used <= documented
 
 
-def test_nb201_search_table_keys_for_reproduce() -> None:
-    """The keys `nbt reproduce` looks up exist (the NB201 CIFAR-10 search rows)."""
+def test_search_table_keys_for_reproduce() -> None:
+    """The keys `nbt reproduce` looks up exist (the NB201 and NASWOT CIFAR-10 search rows)."""
     with (PUBLISHED / "nb201.csv").open(encoding="utf-8", newline="") as f:
         keys = {(r["table"], r["setting"], r["dataset"], r["metric"]) for r in csv.DictReader(f)}
     assert ("nb201-search", "rs", "cifar10", "test_accuracy") in keys
     assert ("nb201-search", "reinforce", "cifar10", "test_accuracy") in keys
+    with (PUBLISHED / "naswot.csv").open(encoding="utf-8", newline="") as f:
+        keys = {(r["table"], r["setting"], r["dataset"], r["metric"]) for r in csv.DictReader(f)}
+    for setting in ("naswot-n10", "naswot-n100", "naswot-n1000", "naswot-n10-v1"):
+        assert ("naswot-nb201-search", setting, "cifar10", "test_accuracy") in keys
+    assert ("naswot-nb201-search", "area", "cifar10", "val_accuracy") in keys
 
 
 BROKEN = [
