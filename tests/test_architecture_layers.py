@@ -221,3 +221,29 @@ def test_circle_rule_sees_lazy_imports_and_skips_type_checking(tmp_path: Path) -
     graph = import_graph(module_files(tmp_path, ("pkg",)))
     assert graph["pkg.b"] == {"pkg.a"} and graph["pkg.c"] == set() and graph["pkg.d"] == {"pkg.c"}
     assert import_circles(graph) == [["pkg.a", "pkg.b"]]
+
+
+def test_moved_names_keep_their_old_import_paths() -> None:
+    """Splits and circle breaks moved definitions; the old import paths still give them."""
+    import nasbench_tools
+    import nasbench_tools.store as store
+    from nasbench_tools.search import budget, runner, spec
+    from nasbench_tools.store import backend, benchmark, cells, metadata, report
+    from nasbench_tools.store import budget as store_budget
+    from predictors import entries, registry
+
+    assert runner.Budget is budget.Budget and runner.SearcherSpec is spec.SearcherSpec
+    assert registry.add_entry is entries.add_entry and registry.get_entry is entries.get_entry
+    assert nasbench_tools.__version__ == nasbench_tools._version.__version__
+    moved = {
+        "Budget": store_budget, "TimeModel": store_budget, "DatasetInfo": report,
+        "StoreInfo": report, "TableBackend": backend, "KNOWN_DATASETS": metadata,
+        "CELL_KEY": cells, "CELL_BUILDERS": cells,
+    }
+    for name, home in moved.items():
+        assert getattr(benchmark, name) is getattr(home, name), name
+        assert name in benchmark.__all__, name
+    for name in ("Benchmark", "Budget", "DatasetInfo", "StoreInfo", "TimeModel", "load_benchmark"):
+        assert getattr(store, name) is getattr(benchmark, name), name
+    # pickles name the class where it is defined: that must not move
+    assert benchmark.Benchmark.__module__ == "nasbench_tools.store.benchmark"
