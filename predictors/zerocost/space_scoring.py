@@ -589,7 +589,7 @@ def score_space(
     Examples
     --------
     Six random NB201 cells, their parameter counts (a proxy that builds the networks but
-    runs no data), in official-index order when given an index table:
+    runs no data); rows come in index order, here ``Cell.code`` (no ``index_from`` given):
 
     >>> res = score_space("nb201", "params", cells=6, seed=1)
     >>> res.cells_total, res.classes_total == res.classes_scored, res.complete
