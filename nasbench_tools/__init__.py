@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from nasbench_tools._version import __version__
 from nasbench_tools.errors import (
     BudgetExhaustedError,
     ChecksumError,
@@ -30,8 +31,6 @@ from nasbench_tools.errors import (
 
 if TYPE_CHECKING:
     from nasbench_tools.store import Benchmark
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BudgetExhaustedError",

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_tools.errors import NotInBenchmarkError, OutOfDomainError, allowed
-from predictors.registry import add_entry
+from predictors.entries import add_entry
 
 __all__ = [
     "BLOCKS",

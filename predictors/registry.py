@@ -27,9 +27,10 @@ import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from nasbench_tools.errors import OutOfDomainError, allowed
+from predictors.entries import add_entry, get_entry
 
 __all__ = [
     "KINDS",
@@ -103,41 +104,6 @@ class PredictorSpec:
         if self.features is not None:
             return feature_set in self.features
         return get_feature_set(feature_set).encoding != "renas"
-
-
-_T = TypeVar("_T")
-
-
-def add_entry(table: dict[str, _T], name: str, entry: _T, *, what: str, replace: bool) -> _T:
-    """Put ``entry`` in ``table`` under ``name``; refuse a taken name unless ``replace``.
-
-    Examples
-    --------
-    >>> add_entry({}, "a", 1, what="thing", replace=False)
-    1
-    """
-    if name in table and not replace:
-        raise OutOfDomainError(f"{what} {name!r} is already registered")
-    table[name] = entry
-    return entry
-
-
-def get_entry(table: dict[str, _T], name: str, *, what: str) -> _T:
-    """``table[name]``, or an error naming the registered ``what``s.
-
-    Examples
-    --------
-    >>> get_entry({"a": 1}, "b", what="thing")
-    Traceback (most recent call last):
-    ...
-    nasbench_tools.errors.OutOfDomainError: unknown thing 'b'; allowed: 'a'
-    """
-    try:
-        return table[name]
-    except KeyError:
-        raise OutOfDomainError(
-            f"unknown {what} {name!r}; allowed: {allowed(table, limit=40)}"
-        ) from None
 
 
 PREDICTORS: dict[str, PredictorSpec] = {}

@@ -12,6 +12,10 @@ and re-running the same command continues. ``--time-limit``, ``Ctrl-C`` and ``SI
 the run early and still write the store, with NaN (the store's "missing") for the cells not
 scored yet.
 
+The work is done by :func:`predictors.zerocost.score_space` (the same call from Python);
+this module parses the arguments, handles ``SIGTERM``, shows the progress bar and prints
+the summary.
+
 Examples
 --------
 >>> import argparse
@@ -29,21 +33,12 @@ import logging
 import shlex
 import signal
 import sys
-import time
-from collections.abc import Callable, Sequence
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import numpy as np
-
-from nasbench_tools.errors import FormatError, OutOfDomainError
+from nasbench_tools.errors import OutOfDomainError
 
 log = logging.getLogger(__name__)
-
-#: Store key of a cell, per space (default ``cell.to_string()``: NB201 / NATS strings).
-_KEY_OF: dict[str, Callable[[Any], str]] = {"nb101": lambda c: str(c.hash)}
-
 
 def parse_cells(value: str) -> int | None:
     """``"all"`` -> None, ``"N"`` -> N (a positive integer).
@@ -62,158 +57,6 @@ def parse_cells(value: str) -> int | None:
     if n < 1:
         raise OutOfDomainError(f"--cells must be 'all' or a positive integer, got {value!r}")
     return n
-
-
-def select_cells(space: Any, n: int | None, seed: int) -> list[Any]:
-    """All cells of ``space`` in a random order (seed ``[seed, 2]``), or the first ``n`` of it.
-
-    The order is fixed by ``seed``, so ``--cells 3`` is a prefix of ``--cells 6``.
-
-    Examples
-    --------
-    >>> from nasbench_tools.spaces import get_space
-    >>> sp = get_space("nb201")
-    >>> select_cells(sp, 6, 0)[:3] == select_cells(sp, 3, 0)
-    True
-    """
-    total = int(space.size())
-    if n is not None and n > total:
-        raise OutOfDomainError(f"--cells {n} exceeds the {total} cells of {space.name}")
-    order = np.random.default_rng([seed, 2]).permutation(total)
-    if n is not None:
-        order = order[:n]
-    cells = space.all_cells()
-    return [cells[int(i)] for i in order]
-
-
-def scoring_order(proxy: Any, cells: Sequence[Any], seed: int) -> list[Any]:
-    """One representative per isomorphism class of ``cells``, classes in a uniform random order.
-
-    The order (sorted class keys permuted with seed ``[seed, 3]``) makes a run stopped
-    early a uniform random sample of classes, hence every cell has the same chance to be
-    scored (classes of many cells are not favoured).
-
-    Examples
-    --------
-    >>> from nasbench_tools.spaces.nb201 import Cell
-    >>> from predictors.zerocost import get_proxy
-    >>> cells = [Cell(("none",) * 6), Cell(("nor_conv_3x3",) + ("none",) * 5)]
-    >>> len(scoring_order(get_proxy("naswot"), cells, 0))  # isomorphic: one class
-    1
-    """
-    unique = proxy.unique_cells(list(cells))
-    keys = sorted(unique)
-    return [unique[keys[i]] for i in np.random.default_rng([seed, 3]).permutation(len(keys))]
-
-
-def _index_table(source: str) -> Any:
-    """NB201 official index order from a CSV (``nb201_index,arch_str``) or a store."""
-    from nasbench_tools.spaces.nb201 import Cell, IndexTable
-
-    path = Path(source)
-    if path.suffix.lower() == ".csv":
-        return IndexTable.from_csv(path)
-    from nasbench_tools.store import load_benchmark
-
-    bench = load_benchmark(path)
-    if bench.space != "nb201":
-        raise FormatError(f"{path}: --index-from needs an nb201 store, this one is {bench.space!r}")
-    indices = np.asarray(bench.indices, dtype=np.int64)
-    if sorted(indices.tolist()) != list(range(len(indices))):
-        raise FormatError(f"{path}: its official indices do not cover 0..{len(indices) - 1}")
-    codes = np.empty(len(indices), dtype=np.int64)
-    codes[indices] = [Cell.from_string(k).code for k in bench.keys]
-    return IndexTable(codes)
-
-
-def official_indices(space: Any, cells: Sequence[Any], index_from: str | None) -> tuple[np.ndarray, str]:
-    """Store indices of ``cells`` and a sentence saying what they are.
-
-    Examples
-    --------
-    >>> from nasbench_tools.spaces import get_space
-    >>> sp = get_space("nb201")
-    >>> idx, what = official_indices(sp, sp.all_cells()[:2], None)
-    >>> idx.tolist(), what.split(":")[0]
-    ([0, 1], 'Cell.code')
-    """
-    if space.name == "nb201":
-        if index_from is None:
-            return (
-                np.array([c.code for c in cells], dtype=np.int64),
-                "Cell.code: indices are the base-5 op code, NOT the official NB201 index "
-                "(pass --index-from for official indices)",
-            )
-        table = _index_table(index_from)
-        return (
-            np.array([table.index_of(c) for c in cells], dtype=np.int64),
-            f"official NB201 index (order read from {index_from})",
-        )
-    if space.name == "nats_sss":
-        return np.array([c.index for c in cells], dtype=np.int64), "official NATS-SSS index"
-    if index_from is not None:
-        raise OutOfDomainError(f"--index-from is for nb201 only, not {space.name!r}")
-    position = {c: i for i, c in enumerate(space.all_cells())}
-    return (
-        np.array([position[c] for c in cells], dtype=np.int64),
-        f"position in {space.name} SPACE.all_cells()",
-    )
-
-
-def reference_taus(
-    keys: Sequence[str],
-    scores: np.ndarray,
-    reference: str,
-    targets: Sequence[str],
-    compare: str | None,
-) -> dict[str, Any]:
-    """Kendall tau of ``scores`` against columns of a reference CSV keyed by ``arch_str``.
-
-    Per target: tau over the cells with a score (NaN excluded, ``-inf`` kept: it ranks
-    last) and a finite target; with ``compare`` (e.g. ``naswot_score``) also both taus on
-    the cells where our score and that column are finite.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "r.csv"
-    >>> _ = p.write_text("arch_str,acc,theirs\\na,1,1\\nb,2,3\\nc,3,2\\n")
-    >>> r = reference_taus(["a", "b", "c"], np.array([0.0, 1.0, 2.0]), str(p), ["acc"], "theirs")
-    >>> r["acc"]["tau"], r["acc"]["compare"]["tau_compare"]
-    (1.0, 0.333333)
-    """
-    import pandas as pd
-    from scipy.stats import kendalltau
-
-    table = pd.read_csv(reference)
-    if "arch_str" not in table.columns:
-        raise FormatError(f"{reference}: no column 'arch_str'; columns are {list(table.columns)}")
-    table = table.set_index("arch_str")
-    wanted = [*targets, *([compare] if compare else [])]
-    missing = [c for c in wanted if c not in table.columns]
-    if missing:
-        raise FormatError(f"{reference}: no columns {missing}; columns are {list(table.columns)}")
-    ref = table.reindex(list(keys))
-    have = ~np.isnan(scores)
-    out: dict[str, Any] = {"file": str(reference)}
-    for target in targets:
-        y = ref[target].to_numpy(dtype=np.float64)
-        ok = have & np.isfinite(y)
-        entry: dict[str, Any] = {
-            "n_cells": int(ok.sum()),
-            "tau": round(float(kendalltau(scores[ok], y[ok]).statistic), 6),
-        }
-        if compare:
-            theirs = ref[compare].to_numpy(dtype=np.float64)
-            both = ok & np.isfinite(scores) & np.isfinite(theirs)
-            entry["compare"] = {
-                "column": compare,
-                "n_cells": int(both.sum()),
-                "tau": round(float(kendalltau(scores[both], y[both]).statistic), 6),
-                "tau_compare": round(float(kendalltau(theirs[both], y[both]).statistic), 6),
-            }
-        out[target] = entry
-    return out
 
 
 def command_line(args: argparse.Namespace) -> str:
@@ -238,51 +81,20 @@ def command_line(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Score, save the cache, write the store; print a one-line summary."""
-    import torch
+    """Score with :func:`predictors.zerocost.score_space`; print a one-line summary."""
+    from predictors.zerocost import get_proxy, score_space
 
-    if args.threads < 1:
-        raise OutOfDomainError(f"--threads must be a positive integer, got {args.threads}")
-    if args.threads > 1 and args.workers > 1:
-        raise OutOfDomainError("--threads > 1 is for --workers 1 (each worker process uses one "
-                               "thread); choose one way of using the cores")
-    threads_before = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
-        return _run(args)
-    finally:
-        torch.set_num_threads(threads_before)
-
-
-def _run(args: argparse.Namespace) -> int:
-    from nasbench_tools.spaces import get_space
-    from nasbench_tools.store import DatasetTable, TableData, write_store
-    from predictors.zerocost import get_proxy
-    from predictors.zerocost.cache import ScoreCache
-    from predictors.zerocost.scorer import score_classes
-
-    space = get_space(args.space)
     n = parse_cells(args.cells)
     proxy = get_proxy(
         args.proxy, dataset=args.dataset, batch_size=args.batch_size, data=args.data,
         random_state=args.seed,
     )
-    output = Path(args.output)
-    cache = Path(args.cache) if args.cache else output.with_name(output.name + ".cache.h5")
-    cells = select_cells(space, n, args.seed)
-    indices, index_note = official_indices(space, cells, args.index_from)
-
-    deadline = None if args.time_limit is None else time.monotonic() + args.time_limit
     stop = {"signal": False}
 
     def on_term(signum: int, frame: FrameType | None) -> None:
         log.warning("signal %d: stopping after the current cell", signum)
         stop["signal"] = True
 
-    def should_stop() -> bool:
-        return stop["signal"] or (deadline is not None and time.monotonic() > deadline)
-
-    previous = signal.signal(signal.SIGTERM, on_term)
     bar: Any = None
 
     def progress(done: int, total: int) -> None:
@@ -290,69 +102,30 @@ def _run(args: argparse.Namespace) -> int:
         if bar is None:
             from tqdm import tqdm
 
-            bar = tqdm(desc=f"{args.proxy} {space.name}", total=total, unit="class",
+            bar = tqdm(desc=f"{args.proxy} {args.space}", total=total, unit="class",
                        file=sys.stderr, smoothing=0.05)
         bar.update(done - bar.n)
 
+    previous = signal.signal(signal.SIGTERM, on_term)
     try:
-        res = score_classes(
-            proxy, scoring_order(proxy, cells, args.seed), cache, flush_every=args.flush_every, workers=args.workers,
-            progress=None if args.quiet else progress, should_stop=should_stop,
+        res = score_space(
+            args.space, proxy, cells="all" if n is None else n, seed=args.seed,
+            store=args.output, cache=args.cache, index_from=args.index_from,
+            reference=args.reference, reference_targets=args.reference_targets.split(","),
+            reference_compare=args.reference_compare or None, workers=args.workers,
+            threads=args.threads, flush_every=args.flush_every, time_limit=args.time_limit,
+            should_stop=lambda: stop["signal"], progress=None if args.quiet else progress,
+            command=command_line(args),
         )
     finally:
         if bar is not None:
             bar.close()
         signal.signal(signal.SIGTERM, previous)
-
-    # Store rows in index order; NaN for cells whose class is not scored (yet).
-    keyer = _KEY_OF.get(space.name, lambda c: str(c.to_string()))
-    order = np.argsort(indices, kind="stable")
-    cells = [cells[i] for i in order]
-    indices = indices[order]
-    keys = [keyer(c) for c in cells]
-    values = np.array([res.scores.get(proxy.key(c), np.nan) for c in cells], dtype=np.float64)
-    feature = f"zc_{proxy.name}"
-    totals = ScoreCache(cache).timing(proxy.metadata, space.name)
-    info: dict[str, Any] = {
-        **proxy.metadata,
-        "feature": feature,
-        "space": space.name,
-        "cells": "all" if n is None else n,
-        "selection": "cells: uniform random order from numpy default_rng([seed, 2]), --cells N "
-        "takes its first N; classes scored in a uniform random order (default_rng([seed, 3]) "
-        "over the sorted class keys), so a partial run is a uniform sample of classes",
-        "index": index_note,
-        "classes_total": res.n_classes,
-        "classes_scored": len(res.scores),
-        "cells_total": len(cells),
-        "cells_scored": int((~np.isnan(values)).sum()),
-        "complete": res.complete,
-        "cache": str(cache),
-        "compute_total": totals,
-        "this_run": {
-            "computed": res.computed, "cached_before": res.cached,
-            "wall_seconds": round(res.wall_seconds, 3), "cpu_seconds": round(res.cpu_seconds, 3),
-            "workers": args.workers,
-        },
-    }
-    if args.reference:
-        info["reference"] = reference_taus(
-            keys, values, args.reference, args.reference_targets.split(","),
-            args.reference_compare or None,
-        )
-    table = DatasetTable(
-        proxy.dataset, (), (), (), np.empty((len(cells), 0, 0, 0), dtype=np.float32),
-        features={feature: values},
-    )
-    out = write_store(
-        TableData(space.name, keys, indices, {proxy.dataset: table}, provenance={"zero_cost": info}),
-        output, command=command_line(args),
-    )
     state = "complete" if res.complete else "PARTIAL"
     sys.stdout.write(
-        f"{out}: {space.name}, {info['cells_scored']}/{len(cells)} cells scored "
-        f"({len(res.scores)}/{res.n_classes} classes, {res.computed} computed now, {state}), "
-        f"feature {feature!r} on dataset {proxy.dataset!r}\n"
+        f"{res.store}: {res.space}, {res.cells_scored}/{res.cells_total} cells scored "
+        f"({res.classes_scored}/{res.classes_total} classes, {res.computed} computed now, "
+        f"{state}), feature {res.feature!r} on dataset {res.dataset!r}\n"
     )
     return 0
 

@@ -38,14 +38,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, as_completed
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nasbench_tools.errors import OutOfDomainError, allowed
 from nasbench_tools.search.base import Searcher
+from nasbench_tools.search.budget import Budget
 from nasbench_tools.search.evaluators import Evaluation, Evaluator
 from nasbench_tools.search.results import ResultsDB, RunResult
+from nasbench_tools.search.spec import SearcherSpec
 
 __all__ = ["REPEAT_POLICIES", "Budget", "SearcherSpec", "run_many", "run_search"]
 
@@ -56,71 +57,6 @@ VECTOR_BATCH = 500
 
 #: What a repeated ask costs: ``cache`` = nothing, ``charge`` = its cost again.
 REPEAT_POLICIES: tuple[str, ...] = ("cache", "charge")
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Stop a run after ``queries`` charged queries and/or ``seconds`` charged seconds.
-
-    Examples
-    --------
-    >>> Budget(seconds=12000).describe()
-    {'seconds': 12000.0, 'queries': None}
-    """
-
-    seconds: float | None = None
-    queries: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.seconds is None and self.queries is None:
-            raise OutOfDomainError("a budget needs seconds, queries or both")
-        if self.seconds is not None:
-            if not self.seconds > 0:
-                raise OutOfDomainError(f"budget seconds must be > 0, got {self.seconds}")
-            object.__setattr__(self, "seconds", float(self.seconds))
-        if self.queries is not None and self.queries < 1:
-            raise OutOfDomainError(f"budget queries must be >= 1, got {self.queries}")
-
-    def describe(self) -> dict[str, Any]:
-        """As stored with the results."""
-        return {"seconds": self.seconds, "queries": self.queries}
-
-
-@dataclass
-class SearcherSpec:
-    """A picklable recipe for a searcher: registry name, space and keyword arguments.
-
-    Parameters
-    ----------
-    algo : str
-        Key of :data:`nasbench_tools.search.REGISTRY`.
-    space : str or SearchSpace
-        Space name (resolved with ``get_space`` where the run happens) or the space.
-    kwargs : dict
-        Extra constructor arguments (population size, scorer, predictor, ...).
-
-    Examples
-    --------
-    >>> SearcherSpec("rea", "nb201", {"population_size": 10}).build(seed=3).population_size
-    10
-    """
-
-    algo: str
-    space: Any
-    kwargs: dict[str, Any] = field(default_factory=dict)
-
-    def build(self, seed: int) -> Searcher:
-        """Construct the searcher with ``seed``."""
-        from nasbench_tools.search.registry import REGISTRY
-
-        if self.algo not in REGISTRY:
-            raise OutOfDomainError(f"unknown algo {self.algo!r}; allowed: {allowed(REGISTRY)}")
-        space = self.space
-        if isinstance(space, str):
-            from nasbench_tools.spaces import get_space
-
-            space = get_space(space)
-        return REGISTRY[self.algo](space, seed=seed, **self.kwargs)
 
 
 def _check_budget(evaluator: Any, budget: Budget) -> None:

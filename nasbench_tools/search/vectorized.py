@@ -27,9 +27,10 @@ from typing import Any
 import numpy as np
 
 from nasbench_tools.errors import OutOfDomainError
+from nasbench_tools.search.budget import Budget
 from nasbench_tools.search.evaluators import CodeArrays
 from nasbench_tools.search.results import RunResult
-from nasbench_tools.search.runner import Budget, SearcherSpec
+from nasbench_tools.search.spec import SearcherSpec
 
 __all__ = ["VECTORIZED", "run_vectorized", "unsupported", "vectorized_codes"]
 

@@ -167,7 +167,7 @@ def _now() -> str:
 
 
 def _tool_version() -> str:
-    from nasbench_tools import __version__
+    from nasbench_tools._version import __version__
 
     return str(__version__)
 

@@ -2,7 +2,8 @@
 
 Every proxy is a :class:`~predictors.zerocost.base.ZeroCostProxy` registered in
 :data:`~predictors.zerocost.scorer.PROXIES`; :func:`get_proxy` builds one by name and
-:func:`score_cells` adds the on-disk cache.
+:func:`score_cells` adds the on-disk cache; :func:`score_space` scores a whole space (or a
+seeded random part of it), resumably, into a :class:`SpaceScores` or a store.
 
 Examples
 --------
@@ -17,14 +18,17 @@ from predictors.zerocost.base import ZeroCostProxy
 from predictors.zerocost.data import DataSource, DigitsSource, make_source
 from predictors.zerocost.naswot import NASWOT
 from predictors.zerocost.scorer import PROXIES, get_proxy, score_cells
+from predictors.zerocost.space_scoring import SpaceScores, score_space
 
 __all__ = [
     "NASWOT",
     "PROXIES",
     "DataSource",
     "DigitsSource",
+    "SpaceScores",
     "ZeroCostProxy",
     "get_proxy",
     "make_source",
     "score_cells",
+    "score_space",
 ]
