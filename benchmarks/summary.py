@@ -269,9 +269,12 @@ def _git(root: Path) -> str:
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
                              capture_output=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+        # the results files rewritten by this very run do not count as changes
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                ".", ":(exclude)benchmarks/results"],
                                cwd=root, text=True, capture_output=True, check=True).stdout
-        return rev + (" (with uncommitted changes)" if dirty.strip() else "")
+        return rev + (" (with uncommitted changes outside benchmarks/results)"
+                      if dirty.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 

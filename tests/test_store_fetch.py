@@ -172,6 +172,14 @@ def test_complete_part_file_is_finished_without_body(server: _Server, tmp_path: 
     assert server.log == [("/good.bin", f"bytes={len(DATA)}-")]
 
 
+def test_second_downloader_of_the_same_file_is_refused(server: _Server, tmp_path: Path) -> None:
+    with f._lock(tmp_path / ".good.bin.lock"):  # another process holds the file
+        with pytest.raises(DownloadError, match="another process is downloading"):
+            f.fetch("good", cache=tmp_path, registry=_registry(server), progress=False)
+    assert server.log == [] and _leftovers(tmp_path) == []
+    assert f.fetch("good", cache=tmp_path, registry=_registry(server), progress=False).verified
+
+
 def test_http_error_is_a_download_error(server: _Server, tmp_path: Path) -> None:
     with pytest.raises(DownloadError, match="HTTP 404"):
         f.fetch("missing", cache=tmp_path, registry=_registry(server), progress=False)
@@ -270,6 +278,10 @@ def test_cli_manual_file_and_verify(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert f"SHA-256 {SHA} (computed; it could not be verified against a published one" in out
     assert f"nbt convert {p} -o nb201_v1_1.h5" in out
+    other = tmp_path / "renamed.pth"
+    other.write_bytes(DATA)
+    assert main(["fetch", "nb201-v1_1", "--verify", str(other)]) == 0
+    assert "the official file name is NAS-Bench-201-v1_1-096897.pth" in capsys.readouterr().out
     assert main(["fetch", "nb101-full", "--verify", str(p)]) == 2
     assert "differs from the published 3d64db81" in capsys.readouterr().err
 

@@ -62,7 +62,11 @@ def run(args: argparse.Namespace) -> int:
             f"{', '.join(sorted(f.REGISTRY))}")
     entry = f.resolve(args.name, f.REGISTRY)
     if args.verify is not None:
-        _report(f.verify(entry.name, args.verify, f.REGISTRY), entry)
+        result = f.verify(entry.name, args.verify, f.REGISTRY)
+        _report(result, entry)
+        if result.path.name != entry.filename:
+            sys.stdout.write(f"note: the official file name is {entry.filename}; the official "
+                             "APIs look for that name\n")
         return 0
     if not entry.scriptable:
         folder = f.default_cache() if args.cache is None else args.cache
