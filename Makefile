@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-slow lint typecheck bench clean install
+.PHONY: demo test test-fast test-slow lint typecheck bench bench-quick clean install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,15 @@ test-fast: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
+# Every speed suite, then benchmarks/results/SUMMARY.md (30-40 min on 2 shared cores).
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/pip install -q -e ".[bench]"
+	nice -n 10 $(BIN)/python benchmarks/run_all.py
+
+# The same suites with short settings; results and summary under $TMPDIR/nbt_bench/quick.
+bench-quick: $(STAMP)
+	$(BIN)/pip install -q -e ".[bench]"
+	nice -n 10 $(BIN)/python benchmarks/run_all.py --quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

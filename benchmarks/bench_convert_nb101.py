@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="reuse a kept synthetic file of the same size instead of regenerating")
     ap.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--no-write", action="store_true", help="do not update the results file")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="results file")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.child:
@@ -171,8 +172,8 @@ an HDF5 store (`nb101_tfrecord.convert_streaming` + `StoreWriter`), CRCs checked
 | machine | {platform.machine()}, {os.cpu_count()} CPUs (shared with other jobs), Python {platform.python_version()}, numpy {np.__version__} |
 | date | {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} |
 """
-        atomic_write_text(RESULTS, text)
-        log.info("wrote %s", RESULTS)
+        atomic_write_text(args.out, text)
+        log.info("wrote %s", args.out)
     if not args.keep:
         for p in (src, out, marker):
             p.unlink(missing_ok=True)

@@ -57,6 +57,7 @@ def _chunked(kind: str, nv: np.ndarray, bits: np.ndarray, code: np.ndarray) -> t
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-enumeration", action="store_true", help="time the rest only")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results file")
     args = parser.parse_args(argv)
 
     rows: list[tuple[str, str, str]] = []
@@ -136,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         *[f"| {w} | {s} | {n} |" for w, s, n in rows],
         "",
     ]
-    atomic_write_text(RESULTS, "\n".join(lines))
-    print(f"wrote {RESULTS}", file=sys.stderr)
+    atomic_write_text(args.out, "\n".join(lines))
+    print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
 

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 __all__ = [
     "BudgetExhaustedError",
     "ChecksumError",
+    "DownloadError",
     "FormatError",
     "NasBenchToolsError",
     "NotInBenchmarkError",
@@ -54,6 +55,10 @@ class FormatError(NasBenchToolsError, ValueError):
 
 class ChecksumError(FormatError):
     """A checksum (TFRecord CRC, SHA-256 of a release) does not match."""
+
+
+class DownloadError(NasBenchToolsError, OSError):
+    """A download failed (network, HTTP status) or cannot be done by a script."""
 
 
 class UnsafePickleError(FormatError):
