@@ -12,7 +12,7 @@ from nasbench_tools.cli.main import main as nbt
 from nasbench_tools.search.metrics import relative_improvement
 
 sys.path.insert(0, str(Path(__file__).parent))
-import fixtures_reproduce as fx  # noqa: E402
+import fixtures_reproduce as fx
 
 
 @pytest.fixture(scope="module")
