@@ -30,8 +30,14 @@ def _pm(mean: float, std: float, digits: int) -> str:
     return f"{mean:.{digits}f}" + ("" if math.isnan(std) else f" ± {std:.{digits}f}")
 
 
-def summary_markdown(results_dir: str | Path, *, relative_to: str | Path | None = None) -> str:
-    """Markdown summary of every ``results_dir/*/table.csv`` (in the registry's order)."""
+def summary_markdown(
+    results_dir: str | Path, *, relative_to: str | Path | None = None, max_rows: int = 16
+) -> str:
+    """Markdown summary of every ``results_dir/*/table.csv`` (in the registry's order).
+
+    Per table: the verdict counts and the rows with a published number (all rows when none
+    has one), at most ``max_rows``; the full tables are linked.
+    """
     import pandas as pd
 
     from nasbench_tools.reproduce.tables import TABLES
@@ -63,7 +69,11 @@ def summary_markdown(results_dir: str | Path, *, relative_to: str | Path | None 
         head = ["budget / group", "setting", "dataset", "metric", "published", "ours"] + \
             (["RI %"] if has_ri else []) + ["verdict"]
         parts += ["| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
-        for _, r in df.iterrows():
+        shown_rows = df[df["published_mean"].notna()] if df["published_mean"].notna().any() \
+            else df
+        more = len(shown_rows) - max_rows
+        shown_rows = shown_rows.head(max_rows)
+        for _, r in shown_rows.iterrows():
             d = 3 if r["metric"] in ("kendall_tau", "spearman_rho") else 2
             cells = [str(r["group"]), str(r["setting"]), str(r["dataset"]), str(r["metric"]),
                      _pm(float(r["published_mean"]), float(r["published_std"]), d),
@@ -73,6 +83,11 @@ def summary_markdown(results_dir: str | Path, *, relative_to: str | Path | None 
                 cells.append("" if math.isnan(ri) else f"{ri:+.2f}")
             cells.append(str(r["verdict"]))
             parts.append("| " + " | ".join(cells) + " |")
+        if more > 0:
+            parts += ["", f"({more} more rows with a published number in `table.md`.)"]
+        omitted = len(df) - len(df[df["published_mean"].notna()])
+        if df["published_mean"].notna().any() and omitted:
+            parts += ["", f"({omitted} rows of ours without a published number in `table.md`.)"]
     if not order:
         parts += ["", f"(no outputs under {root} yet: run `nbt reproduce all --output {root}`)"]
     return "\n".join(parts)
