@@ -69,10 +69,11 @@ def summary_markdown(
         head = ["budget / group", "setting", "dataset", "metric", "published", "ours"] + \
             (["RI %"] if has_ri else []) + ["verdict"]
         parts += ["| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
-        shown_rows = df[df["published_mean"].notna()] if df["published_mean"].notna().any() \
-            else df
-        more = len(shown_rows) - max_rows
-        shown_rows = shown_rows.head(max_rows)
+        with_pub = bool(df["published_mean"].notna().any())
+        shown_rows = df[df["published_mean"].notna()] if with_pub else df
+        cap = max_rows if with_pub else max(1, max_rows // 2)
+        more = len(shown_rows) - cap
+        shown_rows = shown_rows.head(cap)
         for _, r in shown_rows.iterrows():
             d = 3 if r["metric"] in ("kendall_tau", "spearman_rho") else 2
             cells = [str(r["group"]), str(r["setting"]), str(r["dataset"]), str(r["metric"]),
@@ -84,7 +85,8 @@ def summary_markdown(
             cells.append(str(r["verdict"]))
             parts.append("| " + " | ".join(cells) + " |")
         if more > 0:
-            parts += ["", f"({more} more rows with a published number in `table.md`.)"]
+            kind = "with a published number" if with_pub else "of ours"
+            parts += ["", f"({more} more rows {kind} in `table.md`.)"]
         omitted = len(df) - len(df[df["published_mean"].notna()])
         if df["published_mean"].notna().any() and omitted:
             parts += ["", f"({omitted} rows of ours without a published number in `table.md`.)"]

@@ -140,8 +140,23 @@ def package_versions(names: Sequence[str] = PACKAGES) -> dict[str, str]:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
-            out[name] = "not installed"
+            out[name] = _module_version(name)
     return out
+
+
+#: Distribution name -> import name, where they differ.
+_MODULES = {"scikit-learn": "sklearn", "nasbench-tools": "nasbench_tools"}
+
+
+def _module_version(name: str) -> str:
+    """``__version__`` of the module (e.g. xgboost installed as ``xgboost-cpu``)."""
+    import importlib
+
+    try:
+        module = importlib.import_module(_MODULES.get(name, name))
+    except ImportError:
+        return "not installed"
+    return str(getattr(module, "__version__", "unknown version"))
 
 
 def write_report(
