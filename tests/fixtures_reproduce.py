@@ -30,6 +30,21 @@ def _acc(cells: list[object], rng: np.random.Generator, base: float) -> np.ndarr
     return base + 1.5 * conv + rng.normal(scale=0.8, size=len(cells))
 
 
+ROBOT_METRICS = ("grad_norm", "snip", "grasp", "fisher", "synflow", "jacov")
+
+
+def _robot_features(acc: np.ndarray, rng: np.random.Generator, known: int = 60) -> dict[str,
+                                                                                       np.ndarray]:
+    """RoBoT's six metrics for ``known`` random cells (NaN elsewhere, like NASLib's table)."""
+    rows = rng.choice(len(acc), known, replace=False)
+    out = {}
+    for name in ROBOT_METRICS:
+        col = np.full(len(acc), np.nan)
+        col[rows] = acc[rows] + rng.normal(scale=2.0, size=known)
+        out[name] = col
+    return out
+
+
 def nb201_whole_store(path: Path) -> Path:
     """All 15,625 cells: 12/200-epoch cifar10-valid val_accuracy, 200-epoch cifar10 test
     accuracy, a ``naswot_score`` feature (NaN for 341 cells, like the real one)."""
@@ -48,7 +63,7 @@ def nb201_whole_store(path: Path) -> Path:
         "cifar10-valid": DatasetTable("cifar10-valid", (0,), ((12, 12), (200, 200)),
                                       ("val_accuracy",), valid),
         "cifar10": DatasetTable("cifar10", (0,), ((200, 200),), ("test_accuracy",), c10,
-                                features={"naswot_score": score}),
+                                features={"naswot_score": score, **_robot_features(v200, rng)}),
     }
     return write_store(TableData("nb201", keys, np.arange(n), tables), path)
 
