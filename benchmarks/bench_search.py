@@ -34,9 +34,10 @@ accuracy reported), all through :class:`~nasbench_tools.search.naswot.NASWOTSear
 
 It replaces the section between ``<!-- naswot:begin -->`` and ``<!-- naswot:end -->``.
 
-``--summarize DIR`` writes the paper-protocol table (section ``paper``) from
-``DIR/queries100/summary.csv`` and ``DIR/seconds12000/summary.csv`` next to the published
-numbers.
+The paper-protocol tables next to the published numbers (with verdicts and RI) are
+``nbt reproduce nb201-search`` and ``nbt reproduce naswot-nb201-search``
+(:mod:`nasbench_tools.reproduce`; outputs in ``benchmarks/results/reproduce/``); this script
+only measures speed and compares scores.
 """
 
 from __future__ import annotations
@@ -219,71 +220,6 @@ def naswot_section(args: argparse.Namespace, ev: Any) -> str:
     return "\n".join(lines)
 
 
-#: label -> (published figure, metric it is on, source); from issue #5.
-PUBLISHED: dict[str, tuple[str, str, str]] = {
-    "rea": ("93.92 +- 0.30", "test_accuracy", "NAS-Bench-201 paper, 12000 s"),
-    "rs": ("93.70 +- 0.36", "test_accuracy", "NAS-Bench-201 paper, 12000 s"),
-    "reinforce": ("93.85 +- 0.37", "test_accuracy", "NAS-Bench-201 paper, 12000 s"),
-    "reinforce-lr0.01": ("93.85 +- 0.37", "test_accuracy", "NAS-Bench-201 paper, 12000 s"),
-    "reinforce-lr0.001": ("93.85 +- 0.37", "test_accuracy", "NAS-Bench-201 paper, 12000 s"),
-    "rs-charge": ("93.70 +- 0.36", "test_accuracy", "NAS-Bench-201 paper, 12000 s"),
-    "rea-charge": ("93.92 +- 0.30", "test_accuracy", "NAS-Bench-201 paper, 12000 s"),
-    "naswot-N10": ("91.53 +- 1.62", "test_accuracy", "NASWOT authors' 500 runs, jacov score"),
-    "naswot-N100": ("91.72 +- 1.57", "test_accuracy", "NASWOT authors' 500 runs, jacov score"),
-    "area-N1000": ("91.20 +- 0.27", "val_accuracy", "NASWOT paper (AREA), validation"),
-}
-#: Calibration of issue #5 (plain loop, 500 runs, 100 queries).
-CALIBRATION: dict[str, str] = {"rea": "93.96 +- 0.38", "rs": "93.72 +- 0.36"}
-
-
-def _within(published: str, mean: float) -> str:
-    mu, sd = (float(x) for x in published.split("+-"))
-    return "yes" if abs(mean - mu) <= sd else f"no ({mean - mu:+.2f})"
-
-
-def paper_section(root: Path) -> str:
-    """Markdown table of the paper-protocol runs next to the published numbers."""
-    import pandas as pd
-
-    q = pd.read_csv(root / "queries100" / "summary.csv").set_index("algo")
-    t = pd.read_csv(root / "seconds12000" / "summary.csv").set_index("algo")
-    lines = [
-        "| experiment | published | metric | ours, 100 queries | within 1 std | ours, 12000 s "
-        "(flops-120) | queries at 12000 s | within 1 std | runs |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for label in q.index:
-        pub, metric, _ = PUBLISHED.get(label, ("", "test_accuracy", ""))
-        cq = f"{q.loc[label, metric + '_mean']:.2f} +- {q.loc[label, metric + '_std']:.2f}"
-        if label in t.index:
-            ct = f"{t.loc[label, metric + '_mean']:.2f} +- {t.loc[label, metric + '_std']:.2f}"
-            nq = f"{t.loc[label, 'queries_mean']:.1f}"
-            wt = _within(pub, t.loc[label, metric + "_mean"]) if pub else ""
-        else:
-            ct, nq, wt = "", "", ""
-        wq = _within(pub, q.loc[label, metric + "_mean"]) if pub else ""
-        if label in CALIBRATION:
-            pub = f"{pub} (calibration {CALIBRATION[label]})"
-        name = "val" if metric == "val_accuracy" else "test"
-        lines.append(
-            f"| {label} | {pub} | {name} | {cq} | {wq} | {ct} | {nq} | {wt} | "
-            f"{int(q.loc[label, 'runs'])} |"
-        )
-    extra = [lab for lab in t.index if lab not in q.index]
-    if extra:
-        lines += ["", "Only with the time budget (other cost models):", "",
-                  "| experiment | test | val | queries | simulated s | runs |",
-                  "| --- | --- | --- | --- | --- | --- |"]
-        for label in extra:
-            r = t.loc[label]
-            lines.append(
-                f"| {label} | {r.test_accuracy_mean:.2f} +- {r.test_accuracy_std:.2f} | "
-                f"{r.val_accuracy_mean:.2f} +- {r.val_accuracy_std:.2f} | "
-                f"{r.queries_mean:.1f} | {r.simulated_seconds_mean:.0f} | {int(r.runs)} |"
-            )
-    return "\n".join(lines)
-
-
 def _replace(path: Path, tag: str, text: str) -> None:
     from nasbench_tools.io import atomic_write_text
 
@@ -299,7 +235,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--store", help="NB201 store built from the shared CSVs")
     parser.add_argument("--csv-dir", help="../shared/data/nb201")
-    parser.add_argument("--summarize", help="results root with queries100/ and seconds12000/")
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
@@ -309,14 +244,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --naswot: runs of our scorer on digits images")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    if args.summarize:
-        text = paper_section(Path(args.summarize))
-        sys.stdout.write(text + "\n")
-        if args.write:
-            _replace(Path(args.write), "paper", text)
-        return 0
     if not args.store or not args.csv_dir:
-        parser.error("--store and --csv-dir are required (except with --summarize)")
+        parser.error("--store and --csv-dir are required")
 
     from nasbench_tools.search import Budget, TabularEvaluator, get_cost_model
     from nasbench_tools.store import load_benchmark

@@ -50,7 +50,8 @@ RULES: dict[str, tuple[Path, tuple[str, ...]]] = {
         ROOT / "nasbench_tools" / "trainer",
         ("nasbench_tools.search", "nasbench_tools.cli", "predictors"),
     ),
-    "search": (ROOT / "nasbench_tools" / "search", ("nasbench_tools.cli",)),
+    "search": (ROOT / "nasbench_tools" / "search", ("nasbench_tools.cli", "nasbench_tools.reproduce")),
+    "reproduce": (ROOT / "nasbench_tools" / "reproduce", ("nasbench_tools.cli",)),
 }
 
 

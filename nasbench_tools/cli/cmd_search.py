@@ -5,6 +5,9 @@ writes ``DIR/runs.sqlite`` (one transaction per finished run; a restart resumes)
 ``DIR/runs.csv``, ``DIR/summary.csv``, trajectory plots ``DIR/trajectory_*.png`` and
 ``DIR/command.txt`` (every command that filled the database, one per line; the CSVs cover
 all of its experiments, the plots those of the command), and prints the summary (mean +- std of the final pick's metrics).
+Unless ``--baseline none``, random search runs with the same budget and seeds (label
+``rs-baseline``, or the requested ``rs``), and the summary gains the relative improvement
+over it, ``ri_<metric>`` = 100 x (method - random) / random (Yang et al. 2020).
 
 Examples
 --------
@@ -114,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the searches and write the outputs."""
     from nasbench_tools.search.cost_models import get_cost_model
     from nasbench_tools.search.evaluators import TabularEvaluator
+    from nasbench_tools.search.metrics import add_relative_improvement
     from nasbench_tools.search.registry import REGISTRY
     from nasbench_tools.search.results import (
         ResultsDB,
@@ -163,9 +167,13 @@ def run(args: argparse.Namespace) -> int:
 
         executor = ProcessPoolExecutor(args.workers)
     labels = args.label or list(args.algo)
+    jobs = list(zip(args.algo, labels))
+    baseline = _baseline_label(args, labels)
+    if baseline is not None:
+        jobs.append(("rs", baseline))
     collected: list[Any] = []
     try:
-        for algo, label in zip(args.algo, labels):
+        for algo, label in jobs:
             spec = SearcherSpec(algo, space.name, KWARGS[algo](args, ctx))
             start = time.perf_counter()
             results = run_many(
@@ -197,10 +205,36 @@ def run(args: argparse.Namespace) -> int:
     if len(frame):
         table = summary_table(frame)
         metrics = [c[:-5] for c in table.columns if c.endswith("_mean")]
+        if baseline is not None:
+            table = add_relative_improvement(
+                table, frame, {label: baseline for label in [*labels, baseline]}
+            )
         for _, row in table.iterrows():
             parts = [f"{m} {row[m + '_mean']:.2f} +- {row[m + '_std']:.2f}" for m in metrics]
+            parts += [
+                f"RI({c[3:]}) {row[c]:+.2f} %"
+                for c in table.columns
+                if c.startswith("ri_") and row[c] == row[c]
+            ]
             sys.stdout.write(f"{row['algo']} ({row['runs']} runs): " + ", ".join(parts) + "\n")
     return 0
+
+
+def _baseline_label(args: argparse.Namespace, labels: list[str]) -> str | None:
+    """Label of the random-search baseline to run (None: none, or an ``rs`` is requested).
+
+    ``--baseline auto`` (the default) runs it on tables only: with ``--fallback-train``
+    every baseline query could be a real training.
+    """
+    choice = args.baseline
+    if choice == "auto":
+        choice = "none" if args.fallback_train else "rs"
+    if choice == "none":
+        return None
+    for algo, label in zip(args.algo, labels):
+        if algo == "rs":
+            return label  # the requested RS is the baseline (same budget and seeds)
+    return "rs-baseline"
 
 
 def register(subparsers: Any) -> None:
@@ -234,6 +268,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-vectorize", dest="vectorize", action="store_false",
                    help="use the ask/tell loop even where a vectorised path exists")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--baseline", choices=["auto", "rs", "none"], default="auto",
+                   help="random-search baseline for the relative improvement RI (Yang et al. "
+                   "2020): rs = run RS with the same budget and seeds (label rs-baseline, "
+                   "unless --algo rs is given); auto (default) = rs except with "
+                   "--fallback-train; none = no baseline, no RI column")
     f = p.add_argument_group("cells missing from the table")
     f.add_argument("--fallback-train", metavar="DATASET",
                    help="train missing cells for real on this dataset (e.g. digits, cifar10)")

@@ -43,6 +43,7 @@ __all__ = [
     "plot_trajectories",
     "results_frame",
     "summary_table",
+    "summary_with_ri",
     "trajectory_grid",
     "write_outputs",
 ]
@@ -307,6 +308,31 @@ def summary_table(frame: Any) -> Any:
     return pd.DataFrame(out)
 
 
+def summary_with_ri(db: ResultsDB, frame: Any) -> Any:
+    """:func:`summary_table` plus ``ri_<metric>`` columns where ``db`` holds a random-search
+    baseline with the same settings (:mod:`nasbench_tools.search.metrics`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> db = ResultsDB(pathlib.Path(tempfile.mkdtemp()) / "runs.sqlite")
+    >>> summary_with_ri(db, db.frame()).empty
+    True
+    """
+    from nasbench_tools.search.metrics import add_relative_improvement, baseline_labels
+
+    if not len(frame):
+        import pandas as pd
+
+        return pd.DataFrame()
+    summary = summary_table(frame)
+    labels = [str(a) for a in dict.fromkeys(frame["algo"])]
+    baselines = baseline_labels({label: db.config(label) for label in labels})
+    if not baselines:
+        return summary
+    return add_relative_improvement(summary, db.frame(), baselines)
+
+
 def trajectory_grid(
     results: Sequence[RunResult], column: str, *, x: str = "seconds", points: int = 200
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -417,7 +443,7 @@ def write_outputs(
         frame.to_csv(tmp, index=False)
     written["runs"] = out / "runs.csv"
     with atomic_path(out / "summary.csv") as tmp:
-        summary_table(frame).to_csv(tmp, index=False, float_format="%.4f")
+        summary_with_ri(db, frame).to_csv(tmp, index=False, float_format="%.4f")
     written["summary"] = out / "summary.csv"
     if command is not None:
         atomic_write_text(out / "command.txt", command.rstrip("\n") + "\n")

@@ -1,0 +1,149 @@
+"""``nbt reproduce``: every registered table end to end on small stores, --list, resume, errors."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from nasbench_tools.cli.main import main as nbt
+from nasbench_tools.reproduce import TABLES
+
+sys.path.insert(0, str(Path(__file__).parent))
+import fixtures_reproduce as fx
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("reproduce")
+    return {
+        "target": fx.target_store(d / "target.h5"),
+        "whole": fx.nb201_whole_store(d / "whole.h5"),
+        "zc": fx.zc_store(d / "zc.h5"),
+        "embedded": fx.embedded_store(d / "embedded.h5"),
+        "shared": fx.shared_dir(d / "shared"),
+        "published": fx.published_dir(d / "published"),
+    }
+
+
+def _args(data: dict[str, Path], out: Path, *tables: str) -> list[str]:
+    args = ["reproduce", *tables]
+    for key in ("target", "whole", "zc", "embedded"):
+        args += ["--bench", str(data[key])]
+    args += ["--shared", str(data["shared"]), "--published", str(data["published"]),
+             "--runs", "2", "--output", str(out), "--no-progress"]
+    return args
+
+
+@pytest.fixture(scope="module")
+def ran_all(data: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    assert nbt(_args(data, out, "all")) == 0
+    return out
+
+
+def _finished(out: Path) -> dict[str, list[tuple[str, int, float]]]:
+    found = {}
+    for db in sorted(out.glob("*/runs.sqlite")):
+        with sqlite3.connect(db) as con:
+            found[db.parent.name] = sorted(con.execute("SELECT label, run, finished FROM runs"))
+    return found
+
+
+def test_every_runnable_table_writes_its_outputs(ran_all: Path) -> None:
+    runnable = [t.id for t in TABLES.values() if t.runner is not None]
+    assert len(runnable) >= 9
+    for tid in runnable:
+        d = ran_all / tid
+        for name in ("table.md", "table.csv", "runs.csv", "command.txt"):
+            assert (d / name).is_file(), f"{tid}: no {name}"
+        table = pd.read_csv(d / "table.csv")
+        assert len(table), tid
+        assert set(table["verdict"]) <= {"reproduced", "differs", "not comparable"}
+        # a number of ours in every row, except the searchers this build lacks
+        lacking = table["reason"].astype(str).str.contains("not available|fewer than")
+        assert table.loc[~lacking, "ours_mean"].notna().all(), tid
+        # every verdict that is not "reproduced" has its sentence
+        bad = table[table["verdict"] != "reproduced"]
+        assert bad["explanation"].astype(str).str.len().gt(3).all(), tid
+        cmd = (d / "command.txt").read_text()
+        assert "numpy" in cmd and "sha256=" in cmd
+
+
+def test_search_tables_have_ri_and_pictures(ran_all: Path) -> None:
+    t = pd.read_csv(ran_all / "nb201-search" / "table.csv")
+    rs = t[t.setting == "rs"]
+    assert (rs["ri_percent"] == 0).all()  # random search against itself
+    rea = t[(t.setting == "rea") & (t.metric == "test_accuracy")]
+    assert rea["ri_percent"].notna().all()
+    assert (ran_all / "nb201-search" / "trajectory_q100.png").stat().st_size > 0
+    assert (ran_all / "nbsuitezero-predictors" / "scatter.png").is_file()
+    # the published records were found and compared
+    row = t[(t.setting == "rs") & (t.metric == "test_accuracy") & (t.group == "100 queries")]
+    assert float(row["published_mean"].iloc[0]) == 93.70
+    assert row["verdict"].iloc[0] in ("reproduced", "differs")
+    bohb = t[t.setting == "bohb"]
+    from nasbench_tools.search import REGISTRY
+
+    if "bohb" not in REGISTRY:
+        assert (bohb["verdict"] == "not comparable").all()
+        assert bohb["reason"].str.contains("searcher bohb not available in this build").all()
+
+
+def test_predictor_table_lists_every_trained_predictor(ran_all: Path) -> None:
+    from predictors.registry import PREDICTORS
+
+    t = pd.read_csv(ran_all / "nbsuitezero-predictors" / "table.csv")
+    shown = {s.split(" [")[0] for s in t["setting"]}
+    assert shown == {n for n, s in PREDICTORS.items() if s.kind == "trained"}
+
+
+def test_second_invocation_recomputes_nothing(ran_all: Path, data: dict[str, Path]) -> None:
+    before = _finished(ran_all)
+    results = {p: p.stat().st_mtime_ns for p in ran_all.glob("*/results.csv")}
+    assert before and results
+    assert nbt(_args(data, ran_all, "all")) == 0
+    assert _finished(ran_all) == before
+    assert {p: p.stat().st_mtime_ns for p in ran_all.glob("*/results.csv")} == results
+
+
+def test_list_works_without_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert nbt(["reproduce", "--list", "--shared", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for tid in TABLES:
+        assert tid in out
+    assert "nbt convert nasbench_only108.tfrecord" in out
+    assert "nb201_zc_proxies_v20220518_sample.csv" in out
+
+
+def test_missing_data_names_the_file_and_command(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code = nbt(["reproduce", "nb201-search", "--shared", str(tmp_path), "--output",
+                str(tmp_path / "o"), "--published", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "Not run" in out and "nbt convert" in out and "nb201_hp12_mean_accuracies.csv" in out
+
+
+def test_unknown_table_lists_the_allowed_ones(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert nbt(["reproduce", "nb999", "--output", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown table 'nb999'" in err and "nb201-search" in err
+
+
+def test_bad_runs_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert nbt(["reproduce", "zc-proxies", "--runs", "0", "--output", str(tmp_path)]) == 2
+    assert "--runs must be >= 1" in capsys.readouterr().err
+
+
+def test_readme_section_is_generated(ran_all: Path, tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n\n<!-- reproduce:begin -->\nOLD-SECTION\n<!-- reproduce:end -->\ntail\n")
+    assert nbt(["reproduce", "--readme", str(readme), "--output", str(ran_all)]) == 0
+    text = readme.read_text()
+    assert "OLD-SECTION" not in text and text.endswith("<!-- reproduce:end -->\ntail\n")
+    assert "nb201-search" in text and "| rea |" in text
