@@ -25,6 +25,9 @@ FAST: dict[str, dict[str, Any]] = {
     "ReNASPredictor": {"channels": (8,), "hidden": 16, "epochs": 5},
     "RandomForestPredictor": {"n_estimators": 20},
     "MLPPredictor": {"hidden_layer_sizes": (16,), "max_iter": 60},
+    "BANANASPredictor": {"n_ensemble": 2, "n_layers": 2, "width": 8, "epochs": 5},
+    "GCNPredictor": {"layout": None, "hidden": 8, "linear_hidden": 8, "epochs": 3},
+    "PretrainedMLPPredictor": {"hidden": (16,), "pretrain_epochs": 2, "epochs": 4},
 }
 
 zerocost_scorers()  # registers zc_* entries when predictors.zerocost exists
@@ -46,6 +49,7 @@ def _data(n: int = 80, d: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarr
 
 def test_registry_has_the_promised_predictors() -> None:
     assert {"gbdt", "renas", "rf", "mlp", "gbdt_tuned", "gbdt_rank"} <= set(TRAINED)
+    assert {"bananas", "gcn", "fbnet", "fbnet_nopre"} <= set(TRAINED)
     assert {"naswot", "params", "flops"} <= {n for n, s in PREDICTORS.items() if s.kind == "column"}
 
 
