@@ -398,7 +398,9 @@ def _run_trained(
     params = model.get_params()
     if shape is not None and "input_shape" in params:
         model.set_params(input_shape=shape)
-    if params.get("pretrain") is not None and params.get("pretrain_pool", False) is None:
+    if "pretrain_pool" in params and params["pretrain_pool"] is None and (
+        params.get("pretrain", True) is not None
+    ):
         # free statistics of every pool cell (features only, no target): FBNetV3 pretraining
         model.set_params(pretrain_pool=X[pool])
     t0 = time.perf_counter()

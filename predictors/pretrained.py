@@ -165,6 +165,11 @@ class PretrainedMLPPredictor(Predictor):
     weight_decay : float, default 1e-4
     huber_delta : float, default 1.0
         Of the Huber loss on standardised targets.
+    min_updates : int, default 1000
+        Fine-tuning (and training without pretraining) lasts at least this many optimiser
+        steps: with few cells an epoch is one step, so ``epochs`` is raised to
+        ``ceil(min_updates / batches per epoch)`` (the frozen share stays
+        ``freeze_fraction``).
     n_threads : int, default 1
     random_state : int, Generator or None, default None
 
@@ -195,6 +200,7 @@ class PretrainedMLPPredictor(Predictor):
         freeze_fraction: float = 0.5,
         weight_decay: float = 1e-4,
         huber_delta: float = 1.0,
+        min_updates: int = 1000,
         n_threads: int = 1,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
@@ -213,6 +219,7 @@ class PretrainedMLPPredictor(Predictor):
         self.freeze_fraction = freeze_fraction
         self.weight_decay = weight_decay
         self.huber_delta = huber_delta
+        self.min_updates = min_updates
         self.n_threads = n_threads
         self.random_state = random_state
 
@@ -381,9 +388,12 @@ class PretrainedMLPPredictor(Predictor):
                 "loss": loss,
                 "gen": gen,
             }
+            per_epoch = -(-X.shape[0] // max(1, min(int(self.batch_size), X.shape[0])))
+            epochs = max(int(self.epochs), -(-int(self.min_updates) // per_epoch))
+            self.epochs_ = epochs
             encoder.train()
             if pretrained:
-                frozen = round(float(self.freeze_fraction) * int(self.epochs))
+                frozen = round(float(self.freeze_fraction) * epochs)
                 for p in encoder.parameters():
                     p.requires_grad_(False)
                 _train(list(head.parameters()), forward, xt, yt, epochs=frozen,
@@ -391,11 +401,11 @@ class PretrainedMLPPredictor(Predictor):
                 for p in encoder.parameters():
                     p.requires_grad_(True)
                 _train([*encoder.parameters(), *head.parameters()], forward, xt, yt,
-                       epochs=int(self.epochs) - frozen,
+                       epochs=epochs - frozen,
                        lr=float(self.learning_rate) * float(self.finetune_lr_factor), **common)
             else:
                 _train([*encoder.parameters(), *head.parameters()], forward, xt, yt,
-                       epochs=int(self.epochs), lr=float(self.learning_rate), **common)
+                       epochs=epochs, lr=float(self.learning_rate), **common)
             encoder.eval()
         self.net_ = torch.nn.Sequential(encoder, head)
         log.debug("pretrained MLP fit on %d cells (pretrained=%s)", X.shape[0], pretrained)

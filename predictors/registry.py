@@ -255,6 +255,31 @@ def _pretrained(**fixed: Any) -> Callable[..., Any]:
     return factory
 
 
+def _gbdt_fbnet(*, random_state: int | None = None, n_jobs: int = 1) -> Any:
+    from predictors.ensemble import AveragePredictor
+    from predictors.gbdt import GBDTPredictor
+    from predictors.pretrained import PretrainedMLPPredictor
+
+    return AveragePredictor(
+        estimators=(
+            GBDTPredictor(n_jobs=n_jobs, **GBDT_TUNED),
+            PretrainedMLPPredictor(
+                pretrain="columns", stat_columns=(-3, -2, -1), stats_as_input=True,
+                n_threads=n_jobs,
+            ),
+        ),
+        random_state=random_state,
+    )
+
+
+#: BANANAS reads the path encoding (alone or followed by extra columns).
+BANANAS_FEATURES: tuple[str, ...] = (
+    "path",
+    "path+zc",
+    "path+zc_naswot+zc_params+flops",
+    "path+jacov+params+flops",
+)
+
 #: Feature sets whose last three columns are free statistics (NASWOT, params, FLOPs): the
 #: ones the ``fbnet*`` entries accept (they pretrain on / set aside those three columns).
 FBNET_FEATURES: tuple[str, ...] = (
@@ -309,6 +334,7 @@ for _spec in (
         "trained",
         _bananas(),
         "path",
+        features=BANANAS_FEATURES,
         description="BANANAS: ensemble of 5 MLPs (10 x 20, MAE, lr 0.01, 150 epochs)",
     ),
     PredictorSpec(
@@ -316,6 +342,7 @@ for _spec in (
         "trained",
         _bananas(width=200, learning_rate=1e-3, epochs=200),
         "path",
+        features=BANANAS_FEATURES,
         description="BANANAS with the authors' NB201 settings (10 x 200, lr 1e-3, 200 epochs)",
     ),
     PredictorSpec(
@@ -358,6 +385,14 @@ for _spec in (
         "onehot+zc",
         features=FBNET_FEATURES,
         description="fbnet_in without pretraining",
+    ),
+    PredictorSpec(
+        "gbdt_fbnet",
+        "trained",
+        _gbdt_fbnet,
+        "onehot+graph+zc",
+        features=FBNET_FEATURES,
+        description="average of gbdt_tuned and fbnet_in (standardised predictions)",
     ),
     PredictorSpec("rf", "trained", _rf, "onehot", description="random forest, 300 trees"),
     PredictorSpec("mlp", "trained", _mlp, "onehot", description="MLP 64-64, standardised inputs"),

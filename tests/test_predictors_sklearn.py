@@ -31,10 +31,11 @@ ESTIMATORS = [
                      random_state=0),
     GCNPredictor(layout=None, hidden=16, linear_hidden=16, epochs=12, batch_size=32,
                  learning_rate=1e-2, random_state=0),
-    PretrainedMLPPredictor(hidden=(16,), epochs=40, learning_rate=1e-2, random_state=0),
+    PretrainedMLPPredictor(hidden=(16,), epochs=40, learning_rate=1e-2, min_updates=50,
+                           random_state=0),
     PretrainedMLPPredictor(pretrain="columns", stat_columns=(0,), stats_as_input=True,
                            hidden=(16,), pretrain_epochs=3, epochs=40, learning_rate=1e-2,
-                           finetune_lr_factor=1.0, random_state=0),
+                           finetune_lr_factor=1.0, min_updates=50, random_state=0),
 ]
 
 
