@@ -285,3 +285,9 @@ def test_its_needs_an_ensemble() -> None:
 
     with pytest.raises(OutOfDomainError, match="predict_ensemble"):
         its_acquisition(_ridge(), np.zeros((2, 3)), np.random.default_rng(0))
+
+
+def test_every_registered_searcher_has_cli_arguments() -> None:
+    from nasbench_tools.cli.cmd_search import KWARGS
+
+    assert set(REGISTRY) <= set(KWARGS)
