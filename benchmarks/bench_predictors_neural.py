@@ -2,9 +2,10 @@
 
 Run from the project root (needs ``../shared/data``; CPU-heavy, run it ``nice``)::
 
-    nice -n 15 .venv/bin/python benchmarks/bench_predictors_neural.py --part pretraining
-    nice -n 15 .venv/bin/python benchmarks/bench_predictors_neural.py --part neural
-    nice -n 15 .venv/bin/python benchmarks/bench_predictors_neural.py --part nb101
+    nice -n 10 .venv/bin/python benchmarks/bench_predictors_neural.py --part pretraining
+    nice -n 10 .venv/bin/python benchmarks/bench_predictors_neural.py --part neural
+    nice -n 10 .venv/bin/python benchmarks/bench_predictors_neural.py --part gcn
+    nice -n 10 .venv/bin/python benchmarks/bench_predictors_neural.py --part nb101
 
 Each part runs the harness (:func:`predictors.evaluate.run_evaluation`, the protocol of
 ``nbt eval-predictor``: the training draw depends only on the seed and the size, so the
@@ -154,8 +155,8 @@ def run_part(name: str, seeds: list[int], time_limit: float) -> None:
     table = pd.read_csv(csv) if csv.is_file() else pd.DataFrame()
     done = set(table["seed"].unique()) if len(table) else set()
     command = (
-        f"nice -n 15 .venv/bin/python benchmarks/bench_predictors_neural.py --part {name} "
-        f"--seeds {','.join(map(str, seeds))}"
+        f"nice -n 10 .venv/bin/python benchmarks/bench_predictors_neural.py --part {name} "
+        f"--seeds {','.join(map(str, seeds))} --time-limit {time_limit:g}"
     )
     t0 = time.perf_counter()
     predictions: dict[Any, Any] = {}
