@@ -395,8 +395,14 @@ def _run_trained(
     train = np.sort(rng.choice(pool, size=size, replace=False))
     test = np.setdiff1d(pool, train, assume_unique=True)
     model = run.spec.build(random_state=seed, n_jobs=n_jobs)
-    if shape is not None and "input_shape" in model.get_params():
+    params = model.get_params()
+    if shape is not None and "input_shape" in params:
         model.set_params(input_shape=shape)
+    if "pretrain_pool" in params and params["pretrain_pool"] is None and (
+        params.get("pretrain", True) is not None
+    ):
+        # free statistics of every pool cell (features only, no target): FBNetV3 pretraining
+        model.set_params(pretrain_pool=X[pool])
     t0 = time.perf_counter()
     model.fit(X[train], data.targets[train])
     t1 = time.perf_counter()

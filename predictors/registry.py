@@ -197,6 +197,68 @@ def _mlp(*, random_state: int | None = None, n_jobs: int = 1) -> Any:
     return MLPPredictor(random_state=random_state)
 
 
+def _bananas(**fixed: Any) -> Callable[..., Any]:
+    def factory(*, random_state: int | None = None, n_jobs: int = 1) -> Any:
+        from predictors.bananas import BANANASPredictor
+
+        return BANANASPredictor(random_state=random_state, n_threads=n_jobs, **fixed)
+
+    return factory
+
+
+def _gcn(*, random_state: int | None = None, n_jobs: int = 1) -> Any:
+    from predictors.gcn import GCNPredictor
+
+    return GCNPredictor(random_state=random_state, n_threads=n_jobs)
+
+
+def _pretrained(**fixed: Any) -> Callable[..., Any]:
+    def factory(*, random_state: int | None = None, n_jobs: int = 1) -> Any:
+        from predictors.pretrained import PretrainedMLPPredictor
+
+        return PretrainedMLPPredictor(random_state=random_state, n_threads=n_jobs, **fixed)
+
+    return factory
+
+
+def _gbdt_fbnet(*, random_state: int | None = None, n_jobs: int = 1) -> Any:
+    from predictors.ensemble import AveragePredictor
+    from predictors.gbdt import GBDTPredictor
+    from predictors.pretrained import PretrainedMLPPredictor
+
+    return AveragePredictor(
+        estimators=(
+            GBDTPredictor(n_jobs=n_jobs, **GBDT_TUNED),
+            PretrainedMLPPredictor(
+                pretrain="columns", stat_columns=(-3, -2, -1), stats_as_input=True,
+                n_threads=n_jobs,
+            ),
+        ),
+        random_state=random_state,
+    )
+
+
+#: BANANAS reads the path encoding (alone or followed by extra columns).
+BANANAS_FEATURES: tuple[str, ...] = (
+    "path",
+    "path+zc",
+    "path+zc_naswot+zc_params+flops",
+    "path+jacov+params+flops",
+)
+
+#: Feature sets whose last three columns are free statistics (NASWOT, params, FLOPs): the
+#: ones the ``fbnet*`` entries accept (they pretrain on / set aside those three columns).
+FBNET_FEATURES: tuple[str, ...] = (
+    "onehot+zc",
+    "path+zc",
+    "onehot+graph+zc",
+    "onehot+zc_naswot+zc_params+flops",
+    "path+zc_naswot+zc_params+flops",
+    "onehot+graph+zc_naswot+zc_params+flops",
+    "onehot+jacov+params+flops",
+    "path+jacov+params+flops",
+)
+
 #: Tuned XGBoost settings for small training sets (see docs/predictors.md for the search).
 GBDT_TUNED: dict[str, Any] = {
     "n_estimators": 300,
@@ -232,6 +294,71 @@ for _spec in (
         "renas",
         features=("renas",),
         description="ReNAS CNN on the feature tensor, pairwise logistic loss",
+    ),
+    PredictorSpec(
+        "bananas",
+        "trained",
+        _bananas(),
+        "path",
+        features=BANANAS_FEATURES,
+        description="BANANAS: ensemble of 5 MLPs (10 x 20, MAE, lr 0.01, 150 epochs)",
+    ),
+    PredictorSpec(
+        "bananas201",
+        "trained",
+        _bananas(width=200, learning_rate=1e-3, epochs=200),
+        "path",
+        features=BANANAS_FEATURES,
+        description="BANANAS with the authors' NB201 settings (10 x 200, lr 1e-3, 200 epochs)",
+    ),
+    PredictorSpec(
+        "gcn",
+        "trained",
+        _gcn,
+        "gbdt",
+        features=("gbdt", "onehot"),
+        description="Wen et al.'s GCN on the op DAG (3 x 144, 300 epochs, lr 1e-4)",
+    ),
+    PredictorSpec(
+        "fbnet",
+        "trained",
+        _pretrained(pretrain="columns", stat_columns=(-3, -2, -1)),
+        "onehot+zc",
+        features=FBNET_FEATURES,
+        description="MLP pretrained on the last 3 columns (free statistics) of every pool "
+        "cell, fine-tuned on the rest (FBNetV3)",
+    ),
+    PredictorSpec(
+        "fbnet_nopre",
+        "trained",
+        _pretrained(stat_columns=(-3, -2, -1)),
+        "onehot+zc",
+        features=FBNET_FEATURES,
+        description="the fbnet network without pretraining (same inputs, trained from scratch)",
+    ),
+    PredictorSpec(
+        "fbnet_in",
+        "trained",
+        _pretrained(pretrain="columns", stat_columns=(-3, -2, -1), stats_as_input=True),
+        "onehot+zc",
+        features=FBNET_FEATURES,
+        description="fbnet with the statistics also as inputs",
+    ),
+    PredictorSpec(
+        "fbnet_in_nopre",
+        "trained",
+        _pretrained(stat_columns=(-3, -2, -1), stats_as_input=True),
+        "onehot+zc",
+        features=FBNET_FEATURES,
+        description="fbnet_in without pretraining",
+    ),
+    PredictorSpec(
+        "gbdt_fbnet",
+        "trained",
+        _gbdt_fbnet,
+        "onehot+graph+zc",
+        features=FBNET_FEATURES,
+        description="average of gbdt_tuned and fbnet_in (standardised predictions)",
     ),
     PredictorSpec("rf", "trained", _rf, "onehot", description="random forest, 300 trees"),
     PredictorSpec("mlp", "trained", _mlp, "onehot", description="MLP 64-64, standardised inputs"),

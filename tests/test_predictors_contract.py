@@ -25,7 +25,20 @@ FAST: dict[str, dict[str, Any]] = {
     "ReNASPredictor": {"channels": (8,), "hidden": 16, "epochs": 5},
     "RandomForestPredictor": {"n_estimators": 20},
     "MLPPredictor": {"hidden_layer_sizes": (16,), "max_iter": 60},
+    "BANANASPredictor": {"n_ensemble": 2, "n_layers": 2, "width": 8, "epochs": 5},
+    "GCNPredictor": {"layout": None, "hidden": 8, "linear_hidden": 8, "epochs": 3},
+    "PretrainedMLPPredictor": {"hidden": (16,), "pretrain_epochs": 2, "epochs": 4, "min_updates": 8},
 }
+
+def _fast_members(est: Any) -> Any:
+    """Members of an ensemble get the fast settings of their own class."""
+    members = tuple(
+        m.set_params(**{k: v for k, v in FAST.get(type(m).__name__, {}).items()
+                        if k in m.get_params()})
+        for m in est.get_params()["estimators"]
+    )
+    return est.set_params(estimators=members)
+
 
 zerocost_scorers()  # registers zc_* entries when predictors.zerocost exists
 TRAINED = sorted(n for n, s in PREDICTORS.items() if s.kind == "trained" and not n.startswith(("t-", "doc-", "x_")))
@@ -35,7 +48,19 @@ SCORERS = sorted(n for n, s in PREDICTORS.items() if s.kind == "scorer" and n.st
 def _fast(name: str, random_state: int = 0) -> Any:
     est = PREDICTORS[name].build(random_state=random_state, n_jobs=1)
     params = {k: v for k, v in FAST.get(type(est).__name__, {}).items() if k in est.get_params()}
-    return est.set_params(**params)
+    est = est.set_params(**params)
+    return _fast_members(est) if "estimators" in est.get_params() else est
+
+
+def _comparable(value: Any) -> Any:
+    """Params with nested estimators (ensembles; clone copies them) read by their params."""
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return type(value)(_comparable(v) for v in value)
+    if hasattr(value, "get_params") and not isinstance(value, type):
+        return (type(value).__name__, _comparable(value.get_params()))
+    return value
 
 
 def _data(n: int = 80, d: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -46,6 +71,7 @@ def _data(n: int = 80, d: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarr
 
 def test_registry_has_the_promised_predictors() -> None:
     assert {"gbdt", "renas", "rf", "mlp", "gbdt_tuned", "gbdt_rank"} <= set(TRAINED)
+    assert {"bananas", "gcn", "fbnet", "fbnet_nopre"} <= set(TRAINED)
     assert {"naswot", "params", "flops"} <= {n for n, s in PREDICTORS.items() if s.kind == "column"}
 
 
@@ -70,7 +96,7 @@ def test_get_set_params_round_trip_and_clone(name: str) -> None:
     est.set_params(random_state=17)
     assert est.get_params()["random_state"] == 17
     c = clone(est)
-    assert c is not est and c.get_params() == est.get_params()
+    assert c is not est and _comparable(c.get_params()) == _comparable(est.get_params())
 
 
 @pytest.mark.parametrize("name", TRAINED)

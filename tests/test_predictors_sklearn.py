@@ -13,8 +13,11 @@ from typing import Any
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from predictors.bananas import BANANASPredictor
 from predictors.baselines import ColumnPredictor, MLPPredictor, RandomForestPredictor
 from predictors.gbdt import GBDTPredictor
+from predictors.gcn import GCNPredictor
+from predictors.pretrained import PretrainedMLPPredictor
 from predictors.renas import ReNASPredictor
 
 ESTIMATORS = [
@@ -24,6 +27,15 @@ ESTIMATORS = [
     RandomForestPredictor(n_estimators=10, random_state=0),
     MLPPredictor(hidden_layer_sizes=(16,), max_iter=80, random_state=0),
     ColumnPredictor(column=0),
+    BANANASPredictor(n_ensemble=2, n_layers=2, width=16, epochs=15, learning_rate=0.02,
+                     random_state=0),
+    GCNPredictor(layout=None, hidden=16, linear_hidden=16, epochs=12, batch_size=32,
+                 learning_rate=1e-2, random_state=0),
+    PretrainedMLPPredictor(hidden=(16,), epochs=40, learning_rate=1e-2, min_updates=50,
+                           random_state=0),
+    PretrainedMLPPredictor(pretrain="columns", stat_columns=(0,), stats_as_input=True,
+                           hidden=(16,), pretrain_epochs=3, epochs=40, learning_rate=1e-2,
+                           finetune_lr_factor=1.0, min_updates=50, random_state=0),
 ]
 
 

@@ -11,10 +11,12 @@ from test_search_helpers import TOY, ToyScorer, toy_evaluator
 
 from nasbench_tools.search import (
     AREA,
+    BANANASSearch,
     Budget,
     Evaluation,
     LocalSearch,
     NASWOTSearch,
+    NeuralPredictorSearch,
     OptunaSearch,
     PredictorGuidedSearch,
     RandomSearch,
@@ -33,6 +35,18 @@ def _ridge() -> Any:
     return Ridge(alpha=1.0)
 
 
+def _tiny_bananas() -> Any:
+    from predictors.bananas import BANANASPredictor
+
+    return BANANASPredictor(n_ensemble=3, n_layers=2, width=8, epochs=5)
+
+
+def _tiny_gcn() -> Any:
+    from predictors.gcn import GCNPredictor
+
+    return GCNPredictor(layout=None, hidden=8, linear_hidden=8, epochs=3)
+
+
 FACTORIES: dict[str, Callable[[int], Searcher]] = {
     "rs": lambda s: RandomSearch(TOY, seed=s),
     "rea": lambda s: RegularizedEvolution(TOY, population_size=5, sample_size=2, seed=s),
@@ -46,6 +60,11 @@ FACTORIES: dict[str, Callable[[int], Searcher]] = {
         TOY, _ridge(), encoding="onehot", n_init=5, top_k=3, pool_size=20, prune_features=2,
         seed=s,
     ),
+    "bananas": lambda s: BANANASSearch(
+        TOY, _tiny_bananas(), encoding="onehot", n_init=5, top_k=5, n_candidates=15, seed=s
+    ),
+    "gcn": lambda s: NeuralPredictorSearch(TOY, _tiny_gcn(), encoding="onehot", n_init=6,
+                                           top_k=4, seed=s),
     "naswot": lambda s: NASWOTSearch(TOY, ToyScorer(), n_samples=10, seed=s),
     "optuna-tpe": lambda s: OptunaSearch(TOY, sampler="tpe", seed=s),
     "area": lambda s: AREA(TOY, ToyScorer(), n_samples=30, population_size=5, sample_size=2,
@@ -243,3 +262,32 @@ def test_generic_space_path_on_nb101(algo: str) -> None:
     assert all(r.queries == 15 and r.simulated_seconds == 15.0 for r in a)
     assert a[0].final_cell != a[1].final_cell
     assert space.parse(a[0].final_cell) is not None
+
+
+def test_bananas_candidates_are_new_mutations_of_the_best() -> None:
+    s = BANANASSearch(TOY, _tiny_bananas(), encoding="onehot", n_init=5, top_k=3,
+                      n_candidates=12, n_mutate=1, seed=0)
+    ev = toy_evaluator()
+    for _ in range(5):
+        c = s.ask()
+        s.tell(c, ev.evaluate(c).value)
+    cells, x = s._mutation_pool()
+    best = max(s.history, key=lambda cv: cv[1])[0]
+    neighbours = set(TOY.neighbours(best))
+    assert cells and not set(cells) & {c for c, _ in s.history}
+    assert set(cells) <= neighbours  # max_mutations=1: one step from the best cell
+    assert x.shape == (len(cells), 12)
+
+
+def test_its_needs_an_ensemble() -> None:
+    from nasbench_tools.errors import OutOfDomainError
+    from nasbench_tools.search.predictor_guided import its_acquisition
+
+    with pytest.raises(OutOfDomainError, match="predict_ensemble"):
+        its_acquisition(_ridge(), np.zeros((2, 3)), np.random.default_rng(0))
+
+
+def test_every_registered_searcher_has_cli_arguments() -> None:
+    from nasbench_tools.cli.cmd_search import KWARGS
+
+    assert set(REGISTRY) <= set(KWARGS)

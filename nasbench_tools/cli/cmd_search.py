@@ -85,6 +85,8 @@ KWARGS: dict[str, Callable[[argparse.Namespace, dict[str, Any]], dict[str, Any]]
         "pool_size": a.pool_size,
         "prune_features": a.prune_features,
     },
+    "bananas": lambda a, c: {"n_init": a.n_init, "top_k": a.top_k},
+    "gcn": lambda a, c: {"n_init": a.n_init, "top_k": a.top_k, "pool_size": a.pool_size},
 }
 
 
@@ -247,7 +249,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--bench", required=True, help="store file (.h5)")
     p.add_argument("--algo", action="append", required=True,
-                   help="searcher: rs, rea, ls, reinforce, naswot, area, predictor, optuna "
+                   help="searcher: rs, rea, ls, reinforce, naswot, area, predictor, bananas, gcn, optuna "
                    "(repeatable)")
     p.add_argument("--label", action="append", help="experiment label per --algo")
     p.add_argument("--runs", type=int, default=500, help="independent runs (default 500)")

@@ -32,7 +32,11 @@ from nasbench_tools.search.evolution import RegularizedEvolution
 from nasbench_tools.search.local_search import LocalSearch
 from nasbench_tools.search.naswot import AREA, ArrayScorer, NASWOTSearch
 from nasbench_tools.search.optuna_wrap import OptunaSearch
-from nasbench_tools.search.predictor_guided import PredictorGuidedSearch
+from nasbench_tools.search.predictor_guided import (
+    BANANASSearch,
+    NeuralPredictorSearch,
+    PredictorGuidedSearch,
+)
 from nasbench_tools.search.random_search import RandomSearch
 from nasbench_tools.search.registry import REGISTRY
 from nasbench_tools.search.reinforce import Reinforce
@@ -45,6 +49,7 @@ __all__ = [
     "PROTOCOLS",
     "REGISTRY",
     "ArrayScorer",
+    "BANANASSearch",
     "Budget",
     "ConstantCost",
     "CostModel",
@@ -53,6 +58,7 @@ __all__ = [
     "FlopsCost",
     "LocalSearch",
     "NASWOTSearch",
+    "NeuralPredictorSearch",
     "OptunaSearch",
     "PredictorGuidedSearch",
     "RandomSearch",

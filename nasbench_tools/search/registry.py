@@ -5,7 +5,7 @@
 Examples
 --------
 >>> sorted(REGISTRY)
-['area', 'ls', 'naswot', 'optuna', 'predictor', 'rea', 'reinforce', 'rs']
+['area', 'bananas', 'gcn', 'ls', 'naswot', 'optuna', 'predictor', 'rea', 'reinforce', 'rs']
 """
 
 from __future__ import annotations
@@ -15,7 +15,11 @@ from nasbench_tools.search.evolution import RegularizedEvolution
 from nasbench_tools.search.local_search import LocalSearch
 from nasbench_tools.search.naswot import AREA, NASWOTSearch
 from nasbench_tools.search.optuna_wrap import OptunaSearch
-from nasbench_tools.search.predictor_guided import PredictorGuidedSearch
+from nasbench_tools.search.predictor_guided import (
+    BANANASSearch,
+    NeuralPredictorSearch,
+    PredictorGuidedSearch,
+)
 from nasbench_tools.search.random_search import RandomSearch
 from nasbench_tools.search.reinforce import Reinforce
 
@@ -30,6 +34,8 @@ REGISTRY: dict[str, type[Searcher]] = {
         LocalSearch,
         Reinforce,
         PredictorGuidedSearch,
+        BANANASSearch,
+        NeuralPredictorSearch,
         NASWOTSearch,
         AREA,
         OptunaSearch,
