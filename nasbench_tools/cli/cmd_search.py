@@ -67,6 +67,7 @@ KWARGS: dict[str, Callable[[argparse.Namespace, dict[str, Any]], dict[str, Any]]
     "ls": lambda a, c: {"first_improvement": a.first_improvement},
     "reinforce": lambda a, c: {"learning_rate": a.learning_rate, "ema_momentum": a.ema_momentum},
     "optuna": lambda a, c: {"sampler": a.sampler},
+    "bohb": lambda a, c: {"fidelities": [int(f) for f in a.fidelities.split(",")], "eta": a.eta},
     "naswot": lambda a, c: {"scorer": _scorer(a, c), "n_samples": a.n_samples},
     "area": lambda a, c: {
         "scorer": _scorer(a, c),
@@ -213,7 +214,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--bench", required=True, help="store file (.h5)")
     p.add_argument("--algo", action="append", required=True,
-                   help="searcher: rs, rea, ls, reinforce, naswot, area, predictor, optuna "
+                   help="searcher: rs, rea, ls, reinforce, naswot, area, predictor, optuna, bohb, robot "
                    "(repeatable)")
     p.add_argument("--label", action="append", help="experiment label per --algo")
     p.add_argument("--runs", type=int, default=500, help="independent runs (default 500)")
@@ -247,6 +248,9 @@ def register(subparsers: Any) -> None:
                    help="REINFORCE Adam step (default: NATS-Bench's 0.01; the NAS-Bench-201 script passes 0.5)")
     g.add_argument("--ema-momentum", type=float, default=0.9, help="REINFORCE baseline")
     g.add_argument("--sampler", default="tpe", help="optuna sampler (tpe, random)")
+    g.add_argument("--fidelities", default="12,200",
+                   help="BOHB budgets: training epochs of the store, comma-separated")
+    g.add_argument("--eta", type=int, default=3, help="BOHB successive-halving factor")
     g.add_argument("--n-samples", type=int, default=100, help="NASWOT / AREA cells scored")
     g.add_argument("--scores", default="naswot_score",
                    help="store feature used as proxy, or zc:NAME for a zero-cost scorer")

@@ -1,16 +1,18 @@
 """Registry of searchers by name (``nbt search --algo NAME``).
 
-``optuna`` is listed always; it needs the optional ``optuna`` package to run.
+``optuna`` and ``bohb`` are listed always; they need the optional ``search`` extra to run
+(``optuna``; ``hpbandster`` and ``ConfigSpace``).
 
 Examples
 --------
 >>> sorted(REGISTRY)
-['area', 'ls', 'naswot', 'optuna', 'predictor', 'rea', 'reinforce', 'rs']
+['area', 'bohb', 'ls', 'naswot', 'optuna', 'predictor', 'rea', 'reinforce', 'rs']
 """
 
 from __future__ import annotations
 
 from nasbench_tools.search.base import Searcher
+from nasbench_tools.search.bohb import BOHBSearch
 from nasbench_tools.search.evolution import RegularizedEvolution
 from nasbench_tools.search.local_search import LocalSearch
 from nasbench_tools.search.naswot import AREA, NASWOTSearch
@@ -33,5 +35,6 @@ REGISTRY: dict[str, type[Searcher]] = {
         NASWOTSearch,
         AREA,
         OptunaSearch,
+        BOHBSearch,
     )
 }
