@@ -26,6 +26,7 @@ from nasbench_tools.search import (
 from nasbench_tools.search.bohb import BOHBSearch, bohb_available
 from nasbench_tools.search.optuna_wrap import optuna_available
 from nasbench_tools.search.registry import REGISTRY
+from nasbench_tools.search.robot import RoBoT
 
 
 def _ridge() -> Any:
@@ -52,18 +53,27 @@ FACTORIES: dict[str, Callable[[int], Searcher]] = {
     "area": lambda s: AREA(TOY, ToyScorer(), n_samples=30, population_size=5, sample_size=2,
                            seed=s),
     "bohb": lambda s: BOHBSearch(TOY, fidelities=(12, 200), seed=s),
+    "robot": lambda s: RoBoT(TOY, [ToyScorer(), NoiseScorer()], n_bo=4, seed=s),
 }
 
 
-if not optuna_available():  # optional dependency: its searcher is then left out
+class NoiseScorer:
+    """A second, uninformative metric for RoBoT."""
+
+    def score(self, cells: Any) -> np.ndarray:
+        return np.random.default_rng(3).normal(size=64)[[c.code for c in cells]]
+
+
+if not optuna_available():  # optional dependency: its searchers are then left out
     del FACTORIES["optuna-tpe"]
+    del FACTORIES["robot"]
 if not bohb_available():
     del FACTORIES["bohb"]
 
 
 def test_every_registered_searcher_is_covered() -> None:
     covered = {f(0).algo for f in FACTORIES.values()}
-    optional = (set() if optuna_available() else {"optuna"}) | (
+    optional = (set() if optuna_available() else {"optuna", "robot"}) | (
         set() if bohb_available() else {"bohb"}
     )
     assert covered == set(REGISTRY) - optional

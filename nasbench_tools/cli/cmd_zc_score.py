@@ -86,6 +86,35 @@ def select_cells(space: Any, n: int | None, seed: int) -> list[Any]:
     return [cells[int(i)] for i in order]
 
 
+def cells_from(space: Any, path: str) -> list[Any]:
+    """The distinct cells listed in ``path``: a CSV with an ``arch_str`` column, or one cell
+    string per line (``#`` comments allowed), in first-seen order.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from nasbench_tools.spaces import get_space
+    >>> arch = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     f = os.path.join(d, "c.csv")
+    ...     _ = open(f, "w").write(f"x,arch_str\\n1,{arch}\\n2,{arch}\\n")
+    ...     [c.to_string() for c in cells_from(get_space("nb201"), f)] == [arch]
+    True
+    """
+    text = Path(path).read_text()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    if lines and "arch_str" in lines[0].split(","):
+        import csv
+
+        with open(path, newline="") as fh:
+            values = [row["arch_str"] for row in csv.DictReader(fh)]
+    else:
+        values = lines
+    if not values:
+        raise OutOfDomainError(f"--cells-from {path}: no cells found")
+    return list(dict.fromkeys(space.parse(v) for v in values))
+
+
 def scoring_order(proxy: Any, cells: Sequence[Any], seed: int) -> list[Any]:
     """One representative per isomorphism class of ``cells``, classes in a uniform random order.
 
@@ -231,7 +260,8 @@ def command_line(args: argparse.Namespace) -> str:
         "--dataset", args.dataset, "--data", args.data, "--batch-size", str(args.batch_size),
         "--seed", str(args.seed), "--cells", args.cells,
     ]
-    for flag, value in (("--index-from", args.index_from), ("--reference", args.reference)):
+    for flag, value in (("--index-from", args.index_from), ("--reference", args.reference),
+                        ("--cells-from", getattr(args, "cells_from", None))):
         if value:
             parts += [flag, value]
     return shlex.join(parts)
@@ -269,7 +299,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     output = Path(args.output)
     cache = Path(args.cache) if args.cache else output.with_name(output.name + ".cache.h5")
-    cells = select_cells(space, n, args.seed)
+    cells = cells_from(space, args.cells_from) if args.cells_from else select_cells(space, n, args.seed)
     indices, index_note = official_indices(space, cells, args.index_from)
 
     deadline = None if args.time_limit is None else time.monotonic() + args.time_limit
@@ -317,7 +347,7 @@ def _run(args: argparse.Namespace) -> int:
         **proxy.metadata,
         "feature": feature,
         "space": space.name,
-        "cells": "all" if n is None else n,
+        "cells": f"from {args.cells_from}" if args.cells_from else ("all" if n is None else n),
         "selection": "cells: uniform random order from numpy default_rng([seed, 2]), --cells N "
         "takes its first N; classes scored in a uniform random order (default_rng([seed, 3]) "
         "over the sorted class keys), so a partial run is a uniform sample of classes",
@@ -378,6 +408,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0,
                    help="proxy random_state and the cell order (default 0)")
     p.add_argument("--cells", default="all", help="'all' (default) or N random cells")
+    p.add_argument("--cells-from", metavar="FILE",
+                   help="score only the cells listed in FILE (a CSV with an arch_str column, or "
+                   "one cell string per line); overrides --cells")
     p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads of the scoring process when --workers is 1 (default 1; "

@@ -1,12 +1,12 @@
 """Registry of searchers by name (``nbt search --algo NAME``).
 
-``optuna`` and ``bohb`` are listed always; they need the optional ``search`` extra to run
+``optuna``, ``robot`` and ``bohb`` are listed always; they need the optional ``search`` extra to run
 (``optuna``; ``hpbandster`` and ``ConfigSpace``).
 
 Examples
 --------
 >>> sorted(REGISTRY)
-['area', 'bohb', 'ls', 'naswot', 'optuna', 'predictor', 'rea', 'reinforce', 'rs']
+['area', 'bohb', 'ls', 'naswot', 'optuna', 'predictor', 'rea', 'reinforce', 'robot', 'rs']
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from nasbench_tools.search.optuna_wrap import OptunaSearch
 from nasbench_tools.search.predictor_guided import PredictorGuidedSearch
 from nasbench_tools.search.random_search import RandomSearch
 from nasbench_tools.search.reinforce import Reinforce
+from nasbench_tools.search.robot import RoBoT
 
 __all__ = ["REGISTRY"]
 
@@ -36,5 +37,6 @@ REGISTRY: dict[str, type[Searcher]] = {
         AREA,
         OptunaSearch,
         BOHBSearch,
+        RoBoT,
     )
 }
