@@ -250,6 +250,12 @@ class RoBoTPredictor(Predictor):
         self.objective = objective
         self.random_state = random_state
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # a missing metric contributes nothing
+        tags.regressor_tags.poor_score = True  # a ranking (Kendall / top-1) objective, not R^2
+        return tags
+
     def fit(self, X: Any, y: Any) -> RoBoTPredictor:
         """Fit min-max ranges on ``X`` and the weights by BO on the training objective."""
         if self.objective not in OBJECTIVES:

@@ -16,6 +16,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from predictors.baselines import ColumnPredictor, MLPPredictor, RandomForestPredictor
 from predictors.gbdt import GBDTPredictor
 from predictors.renas import ReNASPredictor
+from predictors.robot import RoBoTPredictor, gp_available
 
 ESTIMATORS = [
     GBDTPredictor(n_estimators=25, random_state=0),
@@ -25,6 +26,8 @@ ESTIMATORS = [
     MLPPredictor(hidden_layer_sizes=(16,), max_iter=80, random_state=0),
     ColumnPredictor(column=0),
 ]
+if gp_available():  # optuna's GP sampler (the search extra)
+    ESTIMATORS.append(RoBoTPredictor(n_trials=2, random_state=0))
 
 
 @parametrize_with_checks(ESTIMATORS)
