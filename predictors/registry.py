@@ -259,6 +259,18 @@ FBNET_FEATURES: tuple[str, ...] = (
     "path+jacov+params+flops",
 )
 
+def _robot(*, random_state: int | None = None, n_jobs: int = 1) -> Any:
+    from predictors.robot import RoBoTPredictor
+
+    return RoBoTPredictor(random_state=random_state)
+
+
+def _combined(**kwargs: Any) -> Any:
+    from predictors.robot import CombinedScorer
+
+    return CombinedScorer(**kwargs)
+
+
 #: Tuned XGBoost settings for small training sets (see docs/predictors.md for the search).
 GBDT_TUNED: dict[str, Any] = {
     "n_estimators": 300,
@@ -372,5 +384,19 @@ for _spec in (
         "params", "column", column="params", description="parameter count, training-free"
     ),
     PredictorSpec("flops", "column", column="flops", description="FLOPs, training-free"),
+    PredictorSpec(
+        "robot",
+        "trained",
+        _robot,
+        "zc",
+        description="RoBoT: min-max-normalised metric columns, weights in [-1, 1] fitted by "
+        "GP-BO (optuna) for Kendall tau on the training cells",
+    ),
+    PredictorSpec(
+        "zc_robot",
+        "scorer",
+        _combined,
+        description="RoBoT's sum of the normalised zero-cost proxies (given weights, default 1)",
+    ),
 ):
     register_predictor(_spec)

@@ -19,6 +19,7 @@ from predictors.gbdt import GBDTPredictor
 from predictors.gcn import GCNPredictor
 from predictors.pretrained import PretrainedMLPPredictor
 from predictors.renas import ReNASPredictor
+from predictors.robot import RoBoTPredictor, gp_available
 
 ESTIMATORS = [
     GBDTPredictor(n_estimators=25, random_state=0),
@@ -37,6 +38,8 @@ ESTIMATORS = [
                            hidden=(16,), pretrain_epochs=3, epochs=40, learning_rate=1e-2,
                            finetune_lr_factor=1.0, min_updates=50, random_state=0),
 ]
+if gp_available():  # optuna's GP sampler (the search extra)
+    ESTIMATORS.append(RoBoTPredictor(n_trials=2, random_state=0))
 
 
 @parametrize_with_checks(ESTIMATORS)

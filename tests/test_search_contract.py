@@ -25,8 +25,10 @@ from nasbench_tools.search import (
     Searcher,
     run_search,
 )
+from nasbench_tools.search.bohb import BOHBSearch, bohb_available
 from nasbench_tools.search.optuna_wrap import optuna_available
 from nasbench_tools.search.registry import REGISTRY
+from nasbench_tools.search.robot import RoBoT
 
 
 def _ridge() -> Any:
@@ -69,16 +71,30 @@ FACTORIES: dict[str, Callable[[int], Searcher]] = {
     "optuna-tpe": lambda s: OptunaSearch(TOY, sampler="tpe", seed=s),
     "area": lambda s: AREA(TOY, ToyScorer(), n_samples=30, population_size=5, sample_size=2,
                            seed=s),
+    "bohb": lambda s: BOHBSearch(TOY, fidelities=(12, 200), seed=s),
+    "robot": lambda s: RoBoT(TOY, [ToyScorer(), NoiseScorer()], n_bo=4, seed=s),
 }
 
 
-if not optuna_available():  # optional dependency: its searcher is then left out
+class NoiseScorer:
+    """A second, uninformative metric for RoBoT."""
+
+    def score(self, cells: Any) -> np.ndarray:
+        return np.random.default_rng(3).normal(size=64)[[c.code for c in cells]]
+
+
+if not optuna_available():  # optional dependency: its searchers are then left out
     del FACTORIES["optuna-tpe"]
+    del FACTORIES["robot"]
+if not bohb_available():
+    del FACTORIES["bohb"]
 
 
 def test_every_registered_searcher_is_covered() -> None:
     covered = {f(0).algo for f in FACTORIES.values()}
-    optional = set() if optuna_available() else {"optuna"}
+    optional = (set() if optuna_available() else {"optuna", "robot"}) | (
+        set() if bohb_available() else {"bohb"}
+    )
     assert covered == set(REGISTRY) - optional
 
 
@@ -93,6 +109,17 @@ class CountingEvaluator:
     def evaluate(self, cell: Any) -> Evaluation:
         self.calls[cell] = self.calls.get(cell, 0) + 1
         return self.inner.evaluate(cell)
+
+    def evaluate_at(self, cell: Any, fidelity: int) -> Evaluation:
+        """Multi-fidelity queries are counted per (cell, fidelity)."""
+        key = (cell, fidelity)
+        self.calls[key] = self.calls.get(key, 0) + 1
+        return self.inner.evaluate_at(cell, fidelity)
+
+    def cost(self, key: Any) -> float:
+        if isinstance(key, tuple):
+            return float(self.inner.evaluate_at(*key).cost)
+        return float(self.inner.evaluate(key).cost)
 
     def describe(self) -> dict[str, Any]:
         return {"evaluator": "counting"}
@@ -124,7 +151,7 @@ def test_time_budget_is_respected(name: str, seconds: float) -> None:
     assert res.simulated_seconds <= seconds
     assert max(ev.calls.values()) == 1
     if searcher.repeats == "cache":
-        charged = sum(ev.inner.evaluate(c).cost for c in ev.calls)
+        charged = sum(ev.cost(c) for c in ev.calls)
         # every evaluated cell was charged except at most the one that broke the budget
         assert res.simulated_seconds <= charged
         assert res.queries <= len(ev.calls) <= res.queries + 1

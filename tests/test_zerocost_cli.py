@@ -139,3 +139,23 @@ def test_threads_option_scores_and_restores_the_thread_count(tmp_path: Path) -> 
     assert main([*BASE, "--cells", "2", "--threads", "2", "-q", "-o", str(out)]) == 0
     assert torch.get_num_threads() == before
     assert np.isfinite(load_benchmark(out).feature("zc_naswot")).sum() >= 1
+
+
+def test_cells_from_scores_exactly_the_listed_cells(tmp_path: Path) -> None:
+    space = get_space("nb201")
+    cells = [space.all_cells()[i] for i in (7, 300, 12000)]
+    listing = tmp_path / "pool.csv"
+    listing.write_text("x,arch_str\n" + "".join(f"{i},{c.to_string()}\n" for i, c in
+                                                enumerate(cells + cells[:1])))
+    out = tmp_path / "pool.h5"
+    assert main(["zc-score", "nb201", "--proxy", "params", "--cells-from", str(listing),
+                 "-o", str(out), "-q"]) == 0
+    bench = load_benchmark(out)
+    assert sorted(bench.keys) == sorted(c.to_string() for c in cells)
+    assert np.isfinite(bench.feature("zc_params")).all()
+    plain = tmp_path / "pool.txt"
+    plain.write_text("# two cells\n" + cells[1].to_string() + "\n" + cells[2].to_string() + "\n")
+    out2 = tmp_path / "pool2.h5"
+    assert main(["zc-score", "nb201", "--proxy", "flops", "--cells-from", str(plain),
+                 "-o", str(out2), "-q"]) == 0
+    assert sorted(load_benchmark(out2).keys) == sorted(c.to_string() for c in cells[1:])

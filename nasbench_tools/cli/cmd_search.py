@@ -51,6 +51,57 @@ def _scorer(args: argparse.Namespace, ctx: dict[str, Any]) -> Any:
     return ArrayScorer.by_code(ev.per_code(column), ctx["space"])
 
 
+def _robot(args: argparse.Namespace, ctx: dict[str, Any]) -> dict[str, Any]:
+    """RoBoT's metrics (``--metrics``) as per-code scorers, and the pool where all are known.
+
+    ``--metrics FEATURE[,...]`` reads features of ``--bench``; ``--metrics STORE:FEATURE[,...]``
+    reads another store of the same space (e.g. ``nbt zc-score`` output), joined by cell key.
+    """
+    import numpy as np
+
+    from nasbench_tools.search.base import code_layout
+    from nasbench_tools.search.naswot import ArrayScorer
+    from nasbench_tools.store import load_benchmark
+
+    if not args.metrics:
+        raise OutOfDomainError(
+            "--algo robot needs --metrics [STORE:]FEATURE[,FEATURE...] (repeatable), e.g. "
+            "--metrics data/nb201_zc_synflow_digits_pool725.h5:zc_synflow"
+        )
+    space, ev = ctx["space"], ctx["evaluator"]
+    layout = code_layout(space.name)
+    names: list[str] = []
+    by_code: list[np.ndarray] = []
+    for spec in args.metrics:
+        path, _, features = spec.rpartition(":")
+        source = load_benchmark(path) if path else ctx["bench"]
+        for name in features.split(","):
+            try:
+                column = np.asarray(source.feature(name), dtype=np.float64)
+            except Exception as exc:  # the store names what it has
+                raise OutOfDomainError(f"cannot read metric {name!r} of {spec!r}: {exc}") from exc
+            if path:
+                values = np.full(layout.size, np.nan)
+                codes = [layout.to_code(space.parse(k)) for k in source.keys]
+                values[codes] = column
+            else:
+                values = ev.per_code(column)
+            names.append(name if not path else f"{Path(path).stem}:{name}")
+            by_code.append(values)
+    stack = np.column_stack(by_code)
+    known = np.flatnonzero(np.isfinite(stack).all(axis=1) & np.isfinite(ev.per_code(
+        np.zeros(len(ctx["bench"].keys)))))
+    if len(known) == 0:
+        raise OutOfDomainError(f"no cell has every metric of {args.metrics} (and a table row)")
+    log.info("RoBoT pool: %d cells with all %d metrics", len(known), len(names))
+    return {
+        "scorers": [ArrayScorer.by_code(col, space) for col in by_code],
+        "pool": [layout.from_code(int(c)) for c in known],
+        "names": names,
+        "n_bo": args.n_bo,
+    }
+
+
 def _predictor(args: argparse.Namespace, ctx: dict[str, Any]) -> Any:
     from predictors.registry import get_predictor
 
@@ -70,6 +121,8 @@ KWARGS: dict[str, Callable[[argparse.Namespace, dict[str, Any]], dict[str, Any]]
     "ls": lambda a, c: {"first_improvement": a.first_improvement},
     "reinforce": lambda a, c: {"learning_rate": a.learning_rate, "ema_momentum": a.ema_momentum},
     "optuna": lambda a, c: {"sampler": a.sampler},
+    "robot": _robot,
+    "bohb": lambda a, c: {"fidelities": [int(f) for f in a.fidelities.split(",")], "eta": a.eta},
     "naswot": lambda a, c: {"scorer": _scorer(a, c), "n_samples": a.n_samples},
     "area": lambda a, c: {
         "scorer": _scorer(a, c),
@@ -249,7 +302,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--bench", required=True, help="store file (.h5)")
     p.add_argument("--algo", action="append", required=True,
-                   help="searcher: rs, rea, ls, reinforce, naswot, area, predictor, bananas, gcn, optuna "
+                   help="searcher: rs, rea, ls, reinforce, naswot, area, predictor, bananas, gcn, optuna, bohb, robot "
                    "(repeatable)")
     p.add_argument("--label", action="append", help="experiment label per --algo")
     p.add_argument("--runs", type=int, default=500, help="independent runs (default 500)")
@@ -288,6 +341,13 @@ def register(subparsers: Any) -> None:
                    help="REINFORCE Adam step (default: NATS-Bench's 0.01; the NAS-Bench-201 script passes 0.5)")
     g.add_argument("--ema-momentum", type=float, default=0.9, help="REINFORCE baseline")
     g.add_argument("--sampler", default="tpe", help="optuna sampler (tpe, random)")
+    g.add_argument("--metrics", action="append",
+                   help="RoBoT metrics: [STORE:]FEATURE[,FEATURE...] (repeatable); the pool is "
+                   "the cells that have them all")
+    g.add_argument("--n-bo", type=int, default=20, help="RoBoT BO steps (the paper's T, 20)")
+    g.add_argument("--fidelities", default="12,200",
+                   help="BOHB budgets: training epochs of the store, comma-separated")
+    g.add_argument("--eta", type=int, default=3, help="BOHB successive-halving factor")
     g.add_argument("--n-samples", type=int, default=100, help="NASWOT / AREA cells scored")
     g.add_argument("--scores", default="naswot_score",
                    help="store feature used as proxy, or zc:NAME for a zero-cost scorer")

@@ -74,7 +74,8 @@ def command_line(args: argparse.Namespace) -> str:
         "--dataset", args.dataset, "--data", args.data, "--batch-size", str(args.batch_size),
         "--seed", str(args.seed), "--cells", args.cells,
     ]
-    for flag, value in (("--index-from", args.index_from), ("--reference", args.reference)):
+    for flag, value in (("--index-from", args.index_from), ("--reference", args.reference),
+                        ("--cells-from", args.cells_from)):
         if value:
             parts += [flag, value]
     return shlex.join(parts)
@@ -82,9 +83,14 @@ def command_line(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Score with :func:`predictors.zerocost.score_space`; print a one-line summary."""
+    from nasbench_tools.spaces import get_space
     from predictors.zerocost import get_proxy, score_space
+    from predictors.zerocost.space_scoring import read_cell_list
 
     n = parse_cells(args.cells)
+    cells: Any = "all" if n is None else n
+    if args.cells_from:
+        cells = read_cell_list(get_space(args.space), args.cells_from)
     proxy = get_proxy(
         args.proxy, dataset=args.dataset, batch_size=args.batch_size, data=args.data,
         random_state=args.seed,
@@ -109,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
         res = score_space(
-            args.space, proxy, cells="all" if n is None else n, seed=args.seed,
+            args.space, proxy, cells=cells, seed=args.seed,
             store=args.output, cache=args.cache, index_from=args.index_from,
             reference=args.reference, reference_targets=args.reference_targets.split(","),
             reference_compare=args.reference_compare or None, workers=args.workers,
@@ -151,6 +157,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0,
                    help="proxy random_state and the cell order (default 0)")
     p.add_argument("--cells", default="all", help="'all' (default) or N random cells")
+    p.add_argument("--cells-from", metavar="FILE",
+                   help="score only the cells listed in FILE (a CSV with an arch_str column, or "
+                   "one cell string per line); overrides --cells")
     p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads of the scoring process when --workers is 1 (default 1; "

@@ -335,6 +335,10 @@ class Searcher(ABC):
     algo: ClassVar[str] = ""
     #: Default cost of a re-proposed cell in the runner: ``"cache"`` (free) or ``"charge"``.
     repeats: ClassVar[str] = "cache"
+    #: Multi-fidelity searchers (BOHB) set this and, at every :meth:`ask`, the attribute
+    #: ``fidelity`` (training epochs of that query); the runner then evaluates with the
+    #: evaluator's ``evaluate_at(cell, fidelity)`` and keys its repeat cache by both.
+    multi_fidelity: ClassVar[bool] = False
 
     def __init__(self, space: Any, *, seed: SeedLike = 0) -> None:
         self.space = space

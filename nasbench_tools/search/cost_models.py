@@ -111,10 +111,29 @@ class CostModel(ABC):
 
     #: Short name recorded with the results.
     name: str = ""
+    #: Training epochs that one charge of :meth:`per_row` stands for (the NB201 search
+    #: fidelity, 12).
+    epochs: int = 12
 
     @abstractmethod
     def per_row(self, bench: Any, space: Any) -> np.ndarray:
         """Seconds per store row (``float64``, finite, non-negative)."""
+
+    def per_row_at(self, bench: Any, space: Any, epoch: int) -> np.ndarray:
+        """Seconds per store row for training ``epoch`` epochs (multi-fidelity searchers).
+
+        Modelled costs are linear in the epochs: ``per_row * epoch / epochs`` (the time per
+        epoch of one cell is constant in the NB201 records). :class:`RecordedCost` reads the
+        store's own times at that epoch instead.
+
+        Examples
+        --------
+        >>> class Toy:
+        ...     keys = ["a", "b"]
+        >>> ConstantCost(120.0).per_row_at(Toy(), None, 200).tolist()
+        [2000.0, 2000.0]
+        """
+        return np.asarray(self.per_row(bench, space), dtype=np.float64) * epoch / self.epochs
 
     def describe(self) -> dict[str, Any]:
         """Parameters, for the results database."""
@@ -247,6 +266,10 @@ class RecordedCost(CostModel):
                 "use a modelled cost (--cost-model flops-120 or constant-120)"
             )
         return np.asarray(train + val, dtype=np.float64)
+
+    def per_row_at(self, bench: Any, space: Any, epoch: int) -> np.ndarray:
+        """The recorded train + evaluation time at ``epoch`` (same dataset)."""
+        return RecordedCost(self.dataset, int(epoch)).per_row(bench, space)
 
     def describe(self) -> dict[str, Any]:
         return {"cost_model": self.name, "dataset": self.dataset, "epoch": self.epoch}

@@ -221,6 +221,7 @@ class TabularEvaluator:
         self._code_rows: np.ndarray | None = None  # row per code; len(rows) marks "absent"
         self._row_cache: dict[Any, int] = {}
         self._fallback_cache: dict[Any, Evaluation] = {}
+        self._at: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # epoch -> (value, cost)
 
     def _column(self, q: Query) -> np.ndarray:
         return np.asarray(
@@ -285,6 +286,84 @@ class TabularEvaluator:
         if cell not in self._fallback_cache:
             self._fallback_cache[cell] = self.fallback.evaluate(cell)
         return self._fallback_cache[cell]
+
+    def fidelity_columns(self, epoch: int) -> tuple[np.ndarray, np.ndarray]:
+        """Search value and cost per store row at ``epoch`` epochs (loaded once).
+
+        The value is the protocol's search metric and dataset at that epoch; the cost is the
+        cost model's :meth:`~nasbench_tools.search.cost_models.CostModel.per_row_at` (a
+        cost model without it is taken as linear in epochs from the search epoch).
+
+        Raises
+        ------
+        NotInBenchmarkError
+            When the store has no such epoch for the search metric.
+        """
+        epoch = int(epoch)
+        if epoch not in self._at:
+            q = self.protocol.search
+            if epoch == q.epoch:
+                self._at[epoch] = (self._value, self._cost)
+            else:
+                if self.bench is None:
+                    raise OutOfDomainError(
+                        f"fidelity {epoch} was not loaded before this evaluator was pickled; "
+                        "call fidelity_columns(epoch) first"
+                    )
+                value = self._column(Query(q.metric, q.dataset, epoch))
+                at = getattr(self.cost_model, "per_row_at", None)
+                if self.cost_model is None:
+                    cost = np.zeros(len(value))
+                elif at is not None:
+                    cost = np.asarray(at(self.bench, self.space, epoch), dtype=np.float64)
+                else:
+                    cost = self._cost * epoch / q.epoch
+                self._at[epoch] = (value, cost)
+        return self._at[epoch]
+
+    def evaluate_at(self, cell: Any, fidelity: int) -> Evaluation:
+        """Evaluate ``cell`` at ``fidelity`` training epochs, charging that training's time.
+
+        For multi-fidelity searchers (BOHB): the value is the search metric after
+        ``fidelity`` epochs (NB201: 12 or 200), the cost that of ``fidelity`` epochs; the
+        reported metrics are the protocol's (e.g. 200-epoch test accuracy) whatever the
+        fidelity.
+
+        Raises
+        ------
+        NotInBenchmarkError
+            When the table lacks the cell or the epoch (no fallback at other fidelities).
+
+        Examples
+        --------
+        >>> from nasbench_tools.search.cost_models import ConstantCost
+        >>> class Toy:  # two rows; 5 points better after 200 epochs than after 12
+        ...     space, keys = "toy", ["a", "b"]
+        ...     def column(self, metric, dataset=None, epoch=None):
+        ...         return np.array([80.0, 85.0]) + (5.0 if epoch == 200 else 0.0)
+        ...     def rows(self, cells):
+        ...         return np.array([self.keys.index(c) for c in cells])
+        >>> ev = TabularEvaluator(Toy(), cost_model=ConstantCost(120.0), space=object())
+        >>> (ev.evaluate_at("b", 12).value, ev.evaluate_at("b", 12).cost)
+        (85.0, 120.0)
+        >>> (ev.evaluate_at("b", 200).value, ev.evaluate_at("b", 200).cost)
+        (90.0, 2000.0)
+        """
+        if int(fidelity) == self.protocol.search.epoch:
+            return self.evaluate(cell)
+        value, cost = self.fidelity_columns(fidelity)
+        row = self._row(cell)
+        if row is None or np.isnan(value[row]):
+            raise NotInBenchmarkError(
+                f"cell {_text(cell)} has no {self.protocol.search.metric!r} value at epoch "
+                f"{int(fidelity)} in the table"
+            )
+        return Evaluation(
+            float(value[row]),
+            float(cost[row]),
+            {k: float(v[row]) for k, v in self._metrics.items()},
+            "table",
+        )
 
     def code_arrays(self) -> CodeArrays:
         """Value, cost and report columns indexed by integer cell code (vectorised path).

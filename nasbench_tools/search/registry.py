@@ -1,16 +1,18 @@
 """Registry of searchers by name (``nbt search --algo NAME``).
 
-``optuna`` is listed always; it needs the optional ``optuna`` package to run.
+``optuna``, ``robot`` and ``bohb`` are listed always; they need the optional ``search`` extra to run
+(``optuna``; ``hpbandster`` and ``ConfigSpace``).
 
 Examples
 --------
 >>> sorted(REGISTRY)
-['area', 'bananas', 'gcn', 'ls', 'naswot', 'optuna', 'predictor', 'rea', 'reinforce', 'rs']
+['area', 'bananas', 'bohb', 'gcn', 'ls', 'naswot', 'optuna', 'predictor', 'rea', 'reinforce', 'robot', 'rs']
 """
 
 from __future__ import annotations
 
 from nasbench_tools.search.base import Searcher
+from nasbench_tools.search.bohb import BOHBSearch
 from nasbench_tools.search.evolution import RegularizedEvolution
 from nasbench_tools.search.local_search import LocalSearch
 from nasbench_tools.search.naswot import AREA, NASWOTSearch
@@ -22,6 +24,7 @@ from nasbench_tools.search.predictor_guided import (
 )
 from nasbench_tools.search.random_search import RandomSearch
 from nasbench_tools.search.reinforce import Reinforce
+from nasbench_tools.search.robot import RoBoT
 
 __all__ = ["REGISTRY"]
 
@@ -39,5 +42,7 @@ REGISTRY: dict[str, type[Searcher]] = {
         NASWOTSearch,
         AREA,
         OptunaSearch,
+        BOHBSearch,
+        RoBoT,
     )
 }

@@ -7,6 +7,11 @@ Rules of a run (the same in the ask/tell loop and in the vectorised one):
   the NAS-Bench-201 scripts do (``repeats="charge"``). Either way no cell is evaluated
   twice. The default is the searcher's ``repeats`` attribute: ``"cache"`` for all but
   REINFORCE, whose converged policy would otherwise re-propose its cell for ever.
+* A multi-fidelity searcher (``multi_fidelity``, e.g. BOHB) also names the training epochs
+  of each ask (``searcher.fidelity``): the evaluator answers with ``evaluate_at(cell,
+  fidelity)`` and charges that fidelity's time, and the repeat cache is keyed by
+  ``(cell, fidelity)``, so a cell promoted from 12 to 200 epochs is evaluated (and charged)
+  again at 200, never twice at the same fidelity.
 * A query budget stops the run after that many charged queries. A time budget stops it at
   the first query whose cost would exceed the budget; that query is discarded, so the
   charged total never exceeds the budget.
@@ -125,6 +130,12 @@ def run_search(
     repeats = repeats or searcher.repeats
     _check_repeats(repeats)
     _check_budget(evaluator, budget)
+    multi = searcher.multi_fidelity
+    if multi and not hasattr(evaluator, "evaluate_at"):
+        raise OutOfDomainError(
+            f"searcher {searcher.algo!r} asks for fidelities; the evaluator "
+            f"{type(evaluator).__name__} has no evaluate_at(cell, fidelity) (a TabularEvaluator does)"
+        )
     if seed is not None:
         searcher.reset(seed)
     cache: dict[Any, Evaluation] = {}
@@ -139,7 +150,8 @@ def run_search(
         if budget.queries is not None and queries >= budget.queries:
             break
         cell = searcher.ask()
-        ev = cache.get(cell)
+        key = (cell, int(searcher.fidelity)) if multi else cell  # type: ignore[attr-defined]
+        ev = cache.get(key)
         if ev is not None and repeats == "cache":
             n_repeats += 1
             consecutive += 1
@@ -149,7 +161,11 @@ def run_search(
                 break
             continue
         if ev is None:
-            ev = evaluator.evaluate(cell)
+            ev = (
+                evaluator.evaluate_at(cell, key[1])  # type: ignore[attr-defined]
+                if multi
+                else evaluator.evaluate(cell)
+            )
         else:
             n_repeats += 1
         if budget.seconds is not None and spent + ev.cost > budget.seconds:
@@ -157,7 +173,7 @@ def run_search(
         consecutive = 0
         spent += ev.cost
         queries += 1
-        cache[cell] = ev
+        cache[key] = ev
         if names is None:
             names = sorted(ev.metrics)
         if best is None or ev.value > best[1].value:

@@ -51,6 +51,7 @@ __all__ = [
     "TargetTau",
     "TauComparison",
     "official_indices",
+    "read_cell_list",
     "reference_taus",
     "score_space",
     "scoring_order",
@@ -110,6 +111,40 @@ def select_cells(space: SearchSpace[Any], n: int | None, seed: int) -> list[Any]
         order = order[:n]
     cells = space.all_cells()
     return [cells[int(i)] for i in order]
+
+
+def read_cell_list(space: SearchSpace[Any], path: str | os.PathLike[str]) -> list[Any]:
+    """The distinct cells listed in ``path``, in first-seen order.
+
+    ``path`` is a CSV with an ``arch_str`` column (as NASLib's zero-cost tables) or a text
+    file with one cell string per line (``#`` starts a comment line).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from nasbench_tools.spaces import get_space
+    >>> arch = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     f = os.path.join(d, "c.csv")
+    ...     _ = open(f, "w").write(f"x,arch_str\\n1,{arch}\\n2,{arch}\\n")
+    ...     [c.to_string() for c in read_cell_list(get_space("nb201"), f)] == [arch]
+    True
+    """
+    import csv
+
+    file = Path(path)
+    if not file.is_file():
+        raise OutOfDomainError(f"{file}: no such file (a CSV with an arch_str column, or one cell per line)")
+    lines = [ln.strip() for ln in file.read_text().splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith("#")]
+    if lines and "arch_str" in lines[0].split(","):
+        with file.open(newline="") as fh:
+            values = [row["arch_str"] for row in csv.DictReader(fh)]
+    else:
+        values = lines
+    if not values:
+        raise OutOfDomainError(f"{file}: no cells found (a CSV with an arch_str column, or one cell per line)")
+    return list(dict.fromkeys(space.parse(v) for v in values))
 
 
 def scoring_order(proxy: ZeroCostProxy, cells: Sequence[Any], seed: int) -> list[Any]:
@@ -392,7 +427,7 @@ class SpaceScores:
     indices: np.ndarray
     scores: np.ndarray
     index_note: str
-    cells: int | Literal["all"]
+    cells: int | str
     classes_total: int
     classes_scored: int
     complete: bool
@@ -502,7 +537,7 @@ def score_space(
     space: str | SearchSpace[Any],
     proxy: str | ZeroCostProxy,
     *,
-    cells: int | Literal["all"] = "all",
+    cells: int | Literal["all"] | Sequence[Any] = "all",
     seed: int = 0,
     store: str | os.PathLike[str] | None = None,
     cache: str | os.PathLike[str] | None = None,
@@ -533,9 +568,10 @@ def score_space(
         A proxy object, or a name of :data:`~predictors.zerocost.PROXIES` built with its
         defaults and ``random_state=seed`` (build it with
         :func:`~predictors.zerocost.get_proxy` for another dataset, data or batch size).
-    cells : int or "all", default "all"
-        ``"all"``, or the first ``N`` cells of a uniform random order of the space fixed by
-        ``seed`` (``cells=3`` is a prefix of ``cells=6``).
+    cells : int, "all" or sequence of cells, default "all"
+        ``"all"``, the first ``N`` cells of a uniform random order of the space fixed by
+        ``seed`` (``cells=3`` is a prefix of ``cells=6``), or the cells themselves (e.g.
+        a pool read by :func:`read_cell_list`; duplicates are scored once).
     seed : int, default 0
         Seed of the cell order and of the class order.
     store : path, optional
@@ -618,7 +654,8 @@ def score_space(
             )
     _positive("workers", workers)
     _positive("flush_every", flush_every)
-    n = _count(cells)
+    listed = not isinstance(cells, (int, str))
+    n = None if listed else _count(cells)  # type: ignore[arg-type]
 
     sp = get_space(space) if isinstance(space, str) else space
     zc = get_proxy(proxy, random_state=seed) if isinstance(proxy, str) else proxy
@@ -633,7 +670,14 @@ def score_space(
                 f"{cache_path} already holds {len(held)} {zc.name} scores on {sp.name} with "
                 "these settings; pass resume=True to continue from them, or another cache"
             )
-    chosen = select_cells(sp, n, seed)
+    if listed:
+        chosen = list(dict.fromkeys(cells))  # type: ignore[arg-type]
+        if not chosen:
+            raise OutOfDomainError("cells: the list of cells is empty")
+        label: int | str = f"{len(chosen)} listed cells"
+    else:
+        chosen = select_cells(sp, n, seed)
+        label = "all" if n is None else n
     indices, index_note = official_indices(sp, chosen, index_from)
 
     deadline = None if time_limit is None else time.monotonic() + time_limit
@@ -665,7 +709,7 @@ def score_space(
                               reference_compare or None)
     result = SpaceScores(
         space=sp.name, feature=f"zc_{zc.name}", dataset=zc.dataset, keys=keys,
-        indices=indices[order], scores=values, index_note=index_note, cells="all" if n is None else n,
+        indices=indices[order], scores=values, index_note=index_note, cells=label,
         classes_total=res.n_classes, classes_scored=len(res.scores), complete=res.complete,
         computed=res.computed, cached_before=res.cached, wall_seconds=res.wall_seconds,
         cpu_seconds=res.cpu_seconds, workers=workers, compute_total=totals,
