@@ -292,3 +292,14 @@ def test_build_bench_with_the_multiarch_kernel(tmp_path: Path) -> None:
         assert stored["records"][0]["val_loss"] == res["records"][0]["val_loss"]
     table = table_from_db(db, spec)
     assert not np.isnan(table.datasets["digits"].values).any()
+
+
+def test_train_fn_with_the_multiarch_kernel_averages_the_packed_seeds() -> None:
+    from nasbench_tools.trainer.evaluator_fn import make_train_fn
+
+    fn = make_train_fn("digits", "embedded", seeds=(0, 1), kernel="multiarch", epochs=1,
+                       network={"C": 4, "N": 1, "prune": True})
+    out = fn(NB201_CELLS[0], seed=3)
+    ref = train_cells_multiarch([(NB201_CELLS[0], 3), (NB201_CELLS[0], 4)], "digits", fn.recipe)
+    assert out["val_accuracy"] == pytest.approx(np.mean([r.final["val_accuracy"] for r in ref]))
+    assert out["epochs"] == 1.0
