@@ -8,17 +8,31 @@ run alternately, several rounds, and the median images per second is reported. T
 kernel (``trainer.packed``) trains ``S`` seeds of the same network at once; its images per
 second count every seed's images (``S`` trainings' worth of work in its wall time).
 
-Run: ``.venv/bin/python benchmarks/bench_trainer.py`` (writes ``benchmarks/results/trainer.md``).
+A second table counts whole *trainings per second* on the embedded recipe (the recipe of
+the shipped benchmark: digits 8x8, network C=8 N=1 with dead edges pruned, batch 64, 2
+epochs, validation and test evaluated after each epoch, network construction included), on
+the same cells for every kernel (the first cells of the stratified build order, so every
+parameter-count stratum is in): the plain PyTorch loop one training at a time, our single
+kernel, the seed-packed kernel (all seeds of a cell at once) and the multi-architecture
+kernel (``trainer.multiarch``: K cells x S seeds at once) for several K x S. The kernels run
+in turn within each round, and the median over rounds is reported.
+
+Run: ``.venv/bin/python benchmarks/bench_trainer.py`` (writes ``benchmarks/results/trainer.md``;
+``--section trainings`` for the second table only, ``--configs 16x1 16x2`` for the
+multi-architecture packs).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -28,8 +42,8 @@ from nasbench_tools.io import atomic_write_text
 from nasbench_tools.networks import build_network
 from nasbench_tools.spaces.nb201 import Cell
 from nasbench_tools.trainer.datasets import ImageData, Split, load_dataset
-from nasbench_tools.trainer.loop import train_model
-from nasbench_tools.trainer.recipes import get_recipe, make_scheduler
+from nasbench_tools.trainer.loop import train_cell, train_model
+from nasbench_tools.trainer.recipes import Recipe, get_recipe, make_scheduler
 
 log = logging.getLogger("bench_trainer")
 
@@ -97,14 +111,138 @@ def packed_loop(data: ImageData, batch: int, epochs: int, C: int, N: int, seeds:
     return len(data.train) * epochs / res[0].records[-1].train_time
 
 
+def _eval_plain(net: nn.Module, split: Split) -> float:
+    net.eval()
+    with torch.no_grad():
+        return float(nn.functional.cross_entropy(net(split.x), split.y))
+
+
+def plain_trainings(cells: list[Any], data: ImageData, recipe: Recipe) -> float:
+    """Textbook loop, one training after the other (build, train, evaluate every epoch)."""
+    t0 = time.perf_counter()
+    for cell in cells:
+        torch.manual_seed(0)
+        net = build_network(cell, "cifar10", num_classes=10, **recipe.network)
+        loader = DataLoader(TensorDataset(data.train.x, data.train.y),
+                            batch_size=recipe.batch_size, shuffle=True)
+        opt = torch.optim.SGD(net.parameters(), lr=recipe.lr, momentum=recipe.momentum,
+                              nesterov=recipe.nesterov, weight_decay=recipe.weight_decay)
+        sched = make_scheduler(opt, recipe, len(loader))
+        for _ in range(recipe.epochs):
+            net.train()
+            for x, y in loader:
+                opt.zero_grad()
+                nn.functional.cross_entropy(net(x), y).backward()
+                opt.step()
+                sched.step()
+            _eval_plain(net, data.valid)
+            _eval_plain(net, data.test)
+    return len(cells) / (time.perf_counter() - t0)
+
+
+def single_trainings(cells: list[Any], data: ImageData, recipe: Recipe) -> float:
+    """``trainer.loop.train_cell`` (the ``single`` kernel), one training after the other."""
+    t0 = time.perf_counter()
+    for cell in cells:
+        train_cell(cell, data, recipe, seed=0)
+    return len(cells) / (time.perf_counter() - t0)
+
+
+def packed_trainings(cells: list[Any], data: ImageData, recipe: Recipe, seeds: int) -> float:
+    """``trainer.packed.train_cell_seeds``: each cell's ``seeds`` seeds at once."""
+    from nasbench_tools.trainer.packed import train_cell_seeds
+
+    t0 = time.perf_counter()
+    for cell in cells:
+        train_cell_seeds(cell, data, recipe, seeds=range(seeds))
+    return len(cells) * seeds / (time.perf_counter() - t0)
+
+
+def multiarch_trainings(cells: list[Any], data: ImageData, recipe: Recipe, K: int,
+                        S: int) -> float:
+    """``trainer.multiarch.train_cells_multiarch``: packs of ``K`` cells x ``S`` seeds."""
+    from nasbench_tools.trainer.multiarch import train_cells_multiarch
+
+    t0 = time.perf_counter()
+    for i in range(0, len(cells), K):
+        train_cells_multiarch([(c, s) for c in cells[i : i + K] for s in range(S)], data,
+                              recipe)
+    return len(cells) * S / (time.perf_counter() - t0)
+
+
+def trainings_table(args: argparse.Namespace) -> list[str]:
+    """Trainings per second of every kernel on the embedded recipe, side by side."""
+    from nasbench_tools.trainer.build_bench import stratified_cells
+
+    data = load_dataset("digits")
+    recipe = get_recipe("embedded")
+    cells = stratified_cells("nb201", args.cells)
+    configs = [tuple(int(v) for v in c.split("x")) for c in args.configs]
+    runs: dict[str, list[float]] = {}
+    load = [os.getloadavg()[0]]
+    for r in range(args.rounds):
+        kernels: list[tuple[str, Any]] = [
+            ("plain PyTorch loop", lambda: plain_trainings(cells, data, recipe)),
+            ("single (`train_cell`)", lambda: single_trainings(cells, data, recipe)),
+            (f"packed, S={args.packed_seeds}",
+             lambda: packed_trainings(cells, data, recipe, args.packed_seeds)),
+        ]
+        for K, S in configs:
+            kernels.append((f"multiarch, K={K} x S={S}",
+                            lambda K=K, S=S: multiarch_trainings(cells, data, recipe, K, S)))
+        for name, fn in kernels:
+            runs.setdefault(name, []).append(fn())
+            log.info("round %d: %s %.2f trainings/s", r + 1, name, runs[name][-1])
+        load.append(os.getloadavg()[0])
+    plain = statistics.median(runs["plain PyTorch loop"])
+    rows = [f"| {name} | {statistics.median(v):.2f} | {statistics.median(v) / plain:.2f} | "
+            + ", ".join(f"{x:.2f}" for x in v) + " |" for name, v in runs.items()]
+    return [
+        "## Trainings per second on the embedded recipe",
+        "",
+        f"The first {len(cells)} cells of the stratified build order (all parameter-count",
+        "strata), embedded recipe (digits 8x8, C=8 N=1 pruned, batch 64, 2 epochs, val + test",
+        "after each epoch; network construction included), 1 torch thread. Every kernel",
+        f"trains the same {len(cells)} cells (x S seeds); median of {args.rounds} rounds in",
+        "which the kernels run in turn. Ratio: to the plain loop of the same run.",
+        "",
+        "| kernel | trainings/s | / plain | per round |",
+        "| --- | ---: | ---: | --- |",
+        *rows,
+        "",
+        "Load average (1 min) on this 2-core machine, sampled before the first and after each",
+        "round: " + ", ".join(f"{x:.1f}" for x in load) + " (other engineers' jobs were",
+        "running; the ratios are what compare, not the absolute figures).",
+        "",
+    ]
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--section", choices=["all", "images", "trainings"], default="all",
+                   help="which table(s) to measure (default: both)")
+    p.add_argument("--cells", type=int, default=16,
+                   help="cells of the trainings table (first of the stratified order)")
+    p.add_argument("--configs", nargs="+", default=["16x1", "8x2", "16x2", "16x4"],
+                   help="multi-architecture packs, KxS (K cells x S seeds)")
+    p.add_argument("--packed-seeds", type=int, default=4, help="S of the packed kernel")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(1)
+    trainings = trainings_table(args) if args.section in ("all", "trainings") else []
+    if args.section == "trainings":
+        atomic_write_text(args.out, "\n".join([
+            "# Trainer throughput: whole trainings per second of every kernel", "",
+            *trainings,
+            f"Machine: {platform.machine()} {platform.system()}, torch {torch.__version__}.",
+            "",
+            "Command: `.venv/bin/python benchmarks/bench_trainer.py " + " ".join(sys.argv[1:])
+            + "`", ""]))
+        log.info("wrote %s", args.out)
+        return
     digits = load_dataset("digits")
     cases = [  # the first is the recipe of the shipped embedded benchmark (16 seeds)
         ("digits 8x8, C=8 N=1", digits, 64, 8, 1, 16),
@@ -144,7 +282,10 @@ def main() -> None:
         "2 cores were shared with other jobs while this ran, so absolute figures are noisy;",
         "the two loops were interleaved so that they saw the same load.",
         "",
-        "Command: `.venv/bin/python benchmarks/bench_trainer.py`",
+        "",
+        *trainings,
+        "Command: `.venv/bin/python benchmarks/bench_trainer.py " + " ".join(sys.argv[1:])
+        + "`",
         "",
     ])
     atomic_write_text(args.out, text)

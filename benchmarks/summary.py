@@ -143,6 +143,13 @@ def _naswot(t: list[Table]) -> list[Row]:
 
 def _trainer(t: list[Table]) -> list[Row]:
     rows = []
+    # Trainings per second of every kernel (the first table: the headline run of bench_trainer).
+    kernels = next((table for table in t if table and "/ plain" in table[0]), [])
+    plain = next((r for r in kernels if r["kernel"].startswith("plain")), None)
+    for r in kernels:
+        if plain is not None and r is not plain:
+            rows.append(Row(f"trainer: {r['kernel']} vs plain PyTorch loop (trainings/s, embedded recipe)",
+                            f"{r['trainings/s']} /s", f"{plain['trainings/s']} /s", r["/ plain"]))
     for table in t:
         for r in table:
             if "ours (img/s)" not in r or "plain (img/s)" not in r:

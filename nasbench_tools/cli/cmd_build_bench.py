@@ -44,9 +44,13 @@ def register(subparsers: Any) -> None:
                    help="number of stratified unique cells (default: all)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3])
     p.add_argument("--order-seed", type=int, default=0, help="seed of the stratified order")
-    p.add_argument("--kernel", default="packed", choices=["packed", "single"],
+    p.add_argument("--kernel", default="packed", choices=["packed", "single", "multiarch"],
                    help="packed (default): all seeds of a cell trained together, vectorised; "
+                   "multiarch: packs of many cells x seeds in one grouped network; "
                    "single: one training per seed (the kernel is part of each run's key)")
+    p.add_argument("--pack", type=int, default=None, metavar="N",
+                   help="most trainings per pack (multiarch default: 32; packed: all seeds "
+                   "of a cell)")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                    help="start no new training after this long; write the cells done so far")
     p.add_argument("--executor", default="serial", help=f"one of {', '.join(EXECUTORS)}")
@@ -78,6 +82,8 @@ def command_line(args: argparse.Namespace) -> str:
             parts += [flag, str(value)]
     parts += ["--seeds", *map(str, args.seeds), "--order-seed", str(args.order_seed),
               "--kernel", getattr(args, "kernel", "single")]
+    if getattr(args, "pack", None) is not None:
+        parts += ["--pack", str(args.pack)]
     for flag, value in (("--data-root", args.data_root), ("--index-csv", args.index_csv)):
         if value is not None:
             parts += [flag, str(value)]
@@ -98,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
     db = Path(args.db) if args.db else out.with_name(out.name + ".runs.sqlite")
     executor = "dask" if args.scheduler else args.executor
     result = build_benchmark(spec, db, executor=executor, workers=args.workers,
+                             max_pack=getattr(args, "pack", None),
                              scheduler=args.scheduler, index_csv=args.index_csv,
                              time_limit=args.time_limit, resume_from=out)
     write_store(result.table, out, command=command_line(args))

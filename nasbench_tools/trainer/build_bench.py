@@ -143,8 +143,9 @@ class BuildSpec:
     data_root : str, optional
         Directory of a disk dataset.
     kernel : str, default "single"
-        ``"single"`` (one training per seed) or ``"packed"`` (all seeds of a cell in one
-        vectorised training, :mod:`nasbench_tools.trainer.packed`); part of every job key.
+        ``"single"`` (one training per seed), ``"packed"`` (all seeds of a cell in one
+        vectorised training, :mod:`nasbench_tools.trainer.packed`) or ``"multiarch"`` (packs
+        of many cells x seeds, :mod:`nasbench_tools.trainer.multiarch`); part of every job key.
     """
 
     space: str
@@ -405,6 +406,7 @@ def build_benchmark(
     index_csv: str | Path | None = None,
     time_limit: float | None = None,
     resume_from: str | Path | None = None,
+    max_pack: int | None = None,
 ) -> BuildResult:
     """Train every missing job of ``spec`` and return the table of finished cells.
 
@@ -420,6 +422,11 @@ def build_benchmark(
     time_limit : float, optional
         Seconds after which no new training is started (those running finish and are
         stored); the table then holds the cells completed so far and a later call continues.
+    resume_from : path, optional
+        A store of this build whose trainings are imported first (:func:`import_store`).
+    max_pack : int, optional
+        Most trainings per pack (``packed``, ``multiarch``; see
+        :func:`~nasbench_tools.trainer.executors.pack_tasks`).
 
     Returns
     -------
@@ -445,7 +452,8 @@ def build_benchmark(
             return deadline is not None and time.monotonic() > deadline
 
         with make_executor(executor, workers, scheduler) as ex:
-            summary = run_jobs(jobs, db, ex, on_result=progress, stop=out_of_time)
+            summary = run_jobs(jobs, db, ex, on_result=progress, stop=out_of_time,
+                               max_pack=max_pack)
         if out_of_time():
             log.warning("time limit reached: %d trainings stored this run", summary.stored)
         table = table_from_db(db, spec, index_csv=index_csv)

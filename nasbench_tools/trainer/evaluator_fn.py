@@ -28,6 +28,7 @@ import torch
 from nasbench_tools.errors import OutOfDomainError, allowed
 from nasbench_tools.trainer.datasets import load_dataset
 from nasbench_tools.trainer.loop import train_cell
+from nasbench_tools.trainer.multiarch import train_cells_multiarch
 from nasbench_tools.trainer.packed import train_cell_seeds
 from nasbench_tools.trainer.recipes import Recipe, get_recipe
 from nasbench_tools.trainer.results import KERNELS
@@ -52,7 +53,8 @@ class TrainFunction:
         ``torch.set_num_threads`` during the call.
     kernel : str, default "single"
         ``"packed"`` trains all seeds of a call together (``trainer.packed``; faster for
-        several seeds on small inputs, same statistics, other float rounding).
+        several seeds on small inputs, same statistics, other float rounding);
+        ``"multiarch"`` does the same with ``trainer.multiarch`` (one cell, its seeds).
 
     Returns (of a call)
     -------------------
@@ -87,6 +89,8 @@ class TrainFunction:
             seeds = [int(seed) + s for s in self.seeds]
             if self.kernel == "packed":
                 results = train_cell_seeds(cell, data, self.recipe, seeds=seeds)
+            elif self.kernel == "multiarch":
+                results = train_cells_multiarch([(cell, s) for s in seeds], data, self.recipe)
             else:
                 results = [train_cell(cell, data, self.recipe, seed=s) for s in seeds]
             finals = [r.final for r in results]
@@ -116,7 +120,7 @@ def make_train_fn(dataset: str = "digits", preset: str | Recipe = "quick-cpu", *
     data_root : path, optional
     threads : int, default 1
     kernel : str, default "single"
-        ``"single"`` or ``"packed"`` (see :class:`TrainFunction`).
+        ``"single"``, ``"packed"`` or ``"multiarch"`` (see :class:`TrainFunction`).
     **recipe_overrides
         Recipe field changes (``epochs=2``, ``lr=0.05``, ...).
 

@@ -45,8 +45,8 @@ from typing import Any
 from nasbench_tools.errors import OutOfDomainError, allowed
 from nasbench_tools.trainer.results import Job, ResultsDB
 
-__all__ = ["EXECUTORS", "RunSummary", "SerialExecutor", "make_executor", "pack_tasks", "run_job",
-           "run_job_pack", "run_jobs"]
+__all__ = ["DEFAULT_PACK", "EXECUTORS", "PACK_TRAINERS", "RunSummary", "SerialExecutor",
+           "make_executor", "pack_tasks", "run_job", "run_job_pack", "run_jobs"]
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +82,44 @@ def run_job(job: Job) -> dict[str, Any]:
     return out
 
 
-def run_job_pack(jobs: Sequence[Job]) -> list[dict[str, Any]]:
-    """Train jobs that differ only by seed as one packed training; one result per job.
+def _train_packed(jobs: Sequence[Job]) -> list[Any]:
+    from nasbench_tools.spaces import get_space
+    from nasbench_tools.trainer.packed import train_cell_seeds
 
-    Uses :func:`nasbench_tools.trainer.packed.train_cell_seeds` with one torch thread;
+    first = jobs[0]
+    cell = get_space(first.space).parse(first.cell)
+    return train_cell_seeds(cell, first.dataset, first.recipe, seeds=[j.seed for j in jobs],
+                            data_root=first.data_root)
+
+
+def _train_multiarch(jobs: Sequence[Job]) -> list[Any]:
+    from nasbench_tools.spaces import get_space
+    from nasbench_tools.trainer.multiarch import train_cells_multiarch
+
+    first = jobs[0]
+    space = get_space(first.space)
+    return train_cells_multiarch([(space.parse(j.cell), j.seed) for j in jobs], first.dataset,
+                                 first.recipe, data_root=first.data_root)
+
+
+#: Kernel -> trainer of a pack of its jobs (one ``TrainResult`` per job, in order).
+PACK_TRAINERS: dict[str, Callable[[Sequence[Job]], list[Any]]] = {
+    "packed": _train_packed,
+    "multiarch": _train_multiarch,
+}
+
+#: Default most jobs per pack of a kernel (``packed``: all missing seeds of a cell). Chosen
+#: by ``benchmarks/bench_trainer.py`` (see ``benchmarks/results/trainer.md``).
+DEFAULT_PACK: dict[str, int] = {"multiarch": 32}
+
+
+def run_job_pack(jobs: Sequence[Job]) -> list[dict[str, Any]]:
+    """Train jobs that can share a training of their kernel as one; one result per job.
+
+    ``packed`` jobs (one cell, several seeds) go to
+    :func:`nasbench_tools.trainer.packed.train_cell_seeds`, ``multiarch`` jobs (several cells
+    and seeds of one skeleton) to
+    :func:`nasbench_tools.trainer.multiarch.train_cells_multiarch`; one torch thread.
     ``wall_time`` of each result is its share of the pack's wall time.
 
     Examples
@@ -99,20 +133,17 @@ def run_job_pack(jobs: Sequence[Job]) -> list[dict[str, Any]]:
     """
     import torch
 
-    from nasbench_tools.spaces import get_space
-    from nasbench_tools.trainer.packed import train_cell_seeds
-
     if not jobs or len({j.pack_key() for j in jobs}) != 1:
         raise OutOfDomainError(
-            "a pack needs one or more jobs that differ only by seed; got "
-            f"{sorted({j.pack_key()[:2] for j in jobs})}"
+            "a pack needs one or more jobs of one kernel that can share a training (packed: "
+            f"one cell; multiarch: one skeleton); got {sorted({j.pack_key()[:2] for j in jobs})}"
         )
+    if jobs[0].kernel not in PACK_TRAINERS:
+        raise OutOfDomainError(f"kernel {jobs[0].kernel!r} does not pack; allowed: "
+                               f"{allowed(PACK_TRAINERS)}")
     torch.set_num_threads(1)
-    first = jobs[0]
-    cell = get_space(first.space).parse(first.cell)
     t0 = time.perf_counter()
-    results = train_cell_seeds(cell, first.dataset, first.recipe,
-                               seeds=[j.seed for j in jobs], data_root=first.data_root)
+    results = PACK_TRAINERS[jobs[0].kernel](jobs)
     share = (time.perf_counter() - t0) / len(jobs)
     out = []
     for job, res in zip(jobs, results):
@@ -125,7 +156,10 @@ def run_job_pack(jobs: Sequence[Job]) -> list[dict[str, Any]]:
 def pack_tasks(jobs: Sequence[Job], max_pack: int | None = None) -> list[list[Job]]:
     """Group jobs into tasks: consecutive ``packed`` jobs of one cell form one task.
 
-    ``single`` jobs stay alone; a pack holds at most ``max_pack`` jobs (no limit by default).
+    ``single`` jobs stay alone; a pack holds at most ``max_pack`` jobs (no limit by default
+    for ``packed``, :data:`DEFAULT_PACK` for ``multiarch``). ``multiarch`` jobs are packed
+    with the earlier jobs of their pack key (one skeleton), in order, even when jobs of
+    other shapes come between them (NB101 cells are grouped by adjacency matrix).
 
     Examples
     --------
@@ -138,9 +172,20 @@ def pack_tasks(jobs: Sequence[Job], max_pack: int | None = None) -> list[list[Jo
     2
     """
     tasks: list[list[Job]] = []
+    open_multi: dict[Any, list[Job]] = {}  # pack key -> the multiarch pack being filled
     for job in jobs:
+        if job.kernel == "multiarch":
+            limit = max_pack if max_pack is not None else DEFAULT_PACK["multiarch"]
+            key = job.pack_key()
+            task = open_multi.get(key)
+            if task is not None and len(task) < limit:
+                task.append(job)
+            else:
+                open_multi[key] = [job]
+                tasks.append(open_multi[key])
+            continue
         last = tasks[-1] if tasks else None
-        if (job.kernel != "single" and last is not None and last[0].kernel != "single"
+        if (job.kernel == "packed" and last is not None and last[0].kernel == "packed"
                 and last[0].pack_key() == job.pack_key()
                 and (max_pack is None or len(last) < max_pack)):
             last.append(job)

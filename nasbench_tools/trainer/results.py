@@ -36,9 +36,11 @@ from nasbench_tools.trainer.recipes import Recipe
 __all__ = ["KERNELS", "Job", "ResultsDB", "job_key"]
 
 
-#: Training kernels: ``single`` (``loop.train_cell``, one network per process call) and
-#: ``packed`` (``packed.train_cell_seeds``, all seeds of a cell vectorised together).
-KERNELS: tuple[str, ...] = ("single", "packed")
+#: Training kernels: ``single`` (``loop.train_cell``, one network per process call),
+#: ``packed`` (``packed.train_cell_seeds``, all seeds of a cell vectorised together) and
+#: ``multiarch`` (``multiarch.train_cells_multiarch``, many cells x seeds in one grouped
+#: network).
+KERNELS: tuple[str, ...] = ("single", "packed", "multiarch")
 
 
 def job_key(space: str, cell: str, dataset: str, recipe: Recipe, seed: int,
@@ -91,9 +93,36 @@ class Job:
         return job_key(self.space, self.cell, self.dataset, self.recipe, self.seed, self.kernel)
 
     def pack_key(self) -> tuple[str, str, str, str, str | None, str]:
-        """Jobs with equal ``pack_key`` differ only by seed (one packed training serves them)."""
-        return (self.space, self.cell, self.dataset, self.recipe.fingerprint(), self.data_root,
+        """Jobs with equal ``pack_key`` can share one training of their kernel.
+
+        ``packed``: jobs that differ only by seed. ``multiarch``: jobs of one space, dataset,
+        recipe and data root whose networks have one skeleton (any NB201 cells; NB101 cells
+        of one adjacency matrix): the cell field is then that shape signature.
+
+        Examples
+        --------
+        >>> from nasbench_tools.trainer.recipes import get_recipe
+        >>> r = get_recipe("quick-cpu")
+        >>> a = Job("nb201", "|nor_conv_1x1~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|",
+        ...         "digits", r, 0, kernel="multiarch")
+        >>> b = Job("nb201", "|skip_connect~0|+|none~0|none~1|+|none~0|none~1|none~2|",
+        ...         "digits", r, 1, kernel="multiarch")
+        >>> a.pack_key() == b.pack_key()
+        True
+        """
+        cell = self.cell if self.kernel != "multiarch" else _shape_signature(self.space, self.cell)
+        return (self.space, cell, self.dataset, self.recipe.fingerprint(), self.data_root,
                 self.kernel)
+
+
+def _shape_signature(space: str, cell: str) -> str:
+    """What must be equal for two cells to share a multi-architecture pack."""
+    if space != "nb101":
+        return ""
+    from nasbench_tools.spaces import get_space
+
+    matrix = get_space(space).parse(cell).matrix
+    return "".join(str(int(v)) for v in matrix.flatten()) + f"/{matrix.shape[0]}"
 
 
 class ResultsDB:
