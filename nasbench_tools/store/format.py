@@ -175,6 +175,8 @@ def _tool_version() -> str:
 def _open_h5(path: Path) -> h5py.File:
     if not path.exists():
         raise FormatError(f"store {str(path)!r} does not exist")
+    if path.is_dir():
+        raise FormatError(f"store {str(path)!r} is a directory, not a store file")
     try:
         return h5py.File(path, "r")
     except OSError as exc:
@@ -233,6 +235,16 @@ def _read_meta(f: h5py.File, path: Path) -> StoreMeta:
     )
 
 
+#: What h5py raises on a damaged file (a bad heap, a missing group, an attribute out of
+#: bounds); turned into a FormatError naming the file.
+_H5_DAMAGE = (OSError, KeyError, ValueError, TypeError, RuntimeError)
+
+
+def _damaged(path: Path, exc: BaseException) -> FormatError:
+    return FormatError(f"store {str(path)!r} is damaged ({type(exc).__name__}: {exc}); "
+                       "re-create it with `nbt convert`")
+
+
 def read_metadata(path: str | os.PathLike[str]) -> StoreMeta:
     """Read the metadata of a store (no bulk data).
 
@@ -264,7 +276,12 @@ def read_metadata(path: str | os.PathLike[str]) -> StoreMeta:
     """
     p = Path(path)
     with _open_h5(p) as f:
-        return _read_meta(f, p)
+        try:
+            return _read_meta(f, p)
+        except FormatError:
+            raise
+        except _H5_DAMAGE as exc:
+            raise _damaged(p, exc) from exc
 
 
 # ----------------------------------------------------------------------------- reader
@@ -299,7 +316,12 @@ class H5Backend:
                 raise FormatError(
                     f"store {str(self.path)!r} was replaced after it was opened; open it again"
                 )
-            yield f
+            try:
+                yield f
+            except FormatError:
+                raise
+            except _H5_DAMAGE as exc:
+                raise _damaged(self.path, exc) from exc
 
     def keys(self) -> list[str]:
         """Key of every row."""

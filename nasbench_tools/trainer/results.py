@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from nasbench_tools.errors import NotInBenchmarkError, OutOfDomainError, allowed
+from nasbench_tools.io import fault_point, open_sqlite
 from nasbench_tools.trainer.recipes import Recipe
 
 __all__ = ["KERNELS", "Job", "ResultsDB", "job_key"]
@@ -96,6 +97,16 @@ class Job:
                 self.kernel)
 
 
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (key TEXT PRIMARY KEY, space TEXT, cell TEXT, dataset TEXT,
+    recipe TEXT, seed INTEGER, result TEXT, finished REAL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
+"""
+#: Columns of each table, in order (a file with others was written by another version).
+_COLUMNS = {"runs": ["key", "space", "cell", "dataset", "recipe", "seed", "result", "finished"],
+            "meta": ["name", "value"]}
+
+
 class ResultsDB:
     """SQLite table ``runs(key PRIMARY KEY, space, cell, dataset, recipe, seed, result)``.
 
@@ -108,16 +119,8 @@ class ResultsDB:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = sqlite3.connect(str(self.path), timeout=60)
-        self._con.execute("PRAGMA journal_mode=WAL")
-        self._con.execute(
-            "CREATE TABLE IF NOT EXISTS runs (key TEXT PRIMARY KEY, space TEXT, cell TEXT, "
-            "dataset TEXT, recipe TEXT, seed INTEGER, result TEXT, finished REAL)"
-        )
-        self._con.execute(
-            "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)"
-        )
-        self._con.commit()
+        # A damaged or foreign file is refused here, naming it (FormatError).
+        self._con = open_sqlite(self.path, schema=_SCHEMA, columns=_COLUMNS, timeout=60)
 
     def add(self, job: Job, result: dict[str, Any]) -> bool:
         """Store ``result`` of ``job``; return False (and store nothing) if it is already there."""
@@ -127,6 +130,7 @@ class ResultsDB:
              json.dumps(result), time.time()),
         )
         self._con.commit()
+        fault_point("train.stored")
         return cur.rowcount == 1
 
     def add_many(self, items: Iterable[tuple[Job, dict[str, Any]]]) -> int:
@@ -138,6 +142,7 @@ class ResultsDB:
                 [(job.key, job.space, job.cell, job.dataset, job.recipe.fingerprint(), job.seed,
                   json.dumps(result), now) for job, result in items],
             )
+        fault_point("train.stored")
         return int(cur.rowcount)
 
     def __contains__(self, key: object) -> bool:
