@@ -31,8 +31,8 @@ __all__ = [
     "atomic_path",
     "atomic_write_text",
     "fault_point",
-    "output_lock",
     "open_sqlite",
+    "output_lock",
 ]
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,10 @@ def fault_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+#: Locks this process holds (resolved lock path -> depth): :func:`output_lock` is re-entrant.
+_HELD: dict[str, int] = {}
+
+
 def _lock_name(target: Path) -> Path:
     return target.with_name(f".{target.name}.lock")
 
@@ -85,17 +89,22 @@ def output_lock(target: str | os.PathLike[str], *, wait: bool = False,
     --------
     >>> import tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "s.h5"
-    >>> with output_lock(out):
-    ...     try:
-    ...         with output_lock(out):
-    ...             pass
-    ...     except BusyError as e:
-    ...         print("is being written by another process" in str(e))
-    True
+    >>> with output_lock(out) as lock:  # another process would now get BusyError
+    ...     with output_lock(out):  # re-entrant within this process
+    ...         lock.name
+    '.s.h5.lock'
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     lock = _lock_name(target)
+    key = str(lock.resolve())
+    if key in _HELD:  # this process holds it already (a command around a library writer)
+        _HELD[key] += 1
+        try:
+            yield lock
+        finally:
+            _HELD[key] -= 1
+        return
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
     try:
         try:
@@ -113,7 +122,11 @@ def output_lock(target: str | os.PathLike[str], *, wait: bool = False,
                 log.info("removing %s, left by an interrupted writer", stale)
                 with contextlib.suppress(FileNotFoundError):
                     stale.unlink()
-        yield lock
+        _HELD[key] = 1
+        try:
+            yield lock
+        finally:
+            del _HELD[key]
     finally:
         os.close(fd)  # releases the lock; the file stays (unlinking it would race)
 
@@ -229,6 +242,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp
         fault_point("atomic.replace")
         os.replace(tmp, target)
+        fault_point("atomic.replaced")
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

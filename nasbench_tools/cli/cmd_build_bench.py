@@ -87,6 +87,7 @@ def command_line(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Build and write the store; returns the exit code."""
+    from nasbench_tools.io import output_lock
     from nasbench_tools.store.format import write_store
     from nasbench_tools.trainer.build_bench import BuildSpec, build_benchmark, seeds_arg
     from nasbench_tools.trainer.recipes import get_recipe
@@ -97,10 +98,12 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output)
     db = Path(args.db) if args.db else out.with_name(out.name + ".runs.sqlite")
     executor = "dask" if args.scheduler else args.executor
-    result = build_benchmark(spec, db, executor=executor, workers=args.workers,
-                             scheduler=args.scheduler, index_csv=args.index_csv,
-                             time_limit=args.time_limit, resume_from=out)
-    write_store(result.table, out, command=command_line(args))
+    # One build of an output at a time: a second one is refused (BusyError) before training.
+    with output_lock(out):
+        result = build_benchmark(spec, db, executor=executor, workers=args.workers,
+                                 scheduler=args.scheduler, index_csv=args.index_csv,
+                                 time_limit=args.time_limit, resume_from=out)
+        write_store(result.table, out, command=command_line(args))
     s = result.summary
     sys.stdout.write(
         f"trained {s.stored} new run(s) ({len(s.failed)} failed, {s.duplicates} duplicate) in "

@@ -187,10 +187,16 @@ def run(args: argparse.Namespace) -> int:
             executor.shutdown()
     if out is not None and db is not None:
         command = _command(args)
-        old = (out / "command.txt").read_text().splitlines() if (out / "command.txt").exists() else []
-        history = [c for c in old if c.strip() and c != command] + [command]
-        write_outputs(db, out, command="\n".join(history), plots=not args.no_plots,
-                      plot_labels=labels)
+        from nasbench_tools.io import output_lock
+
+        # Runs are rows of one SQLite file (each its own transaction: concurrent searches
+        # into one output are serialised by SQLite); the files made from it are rewritten
+        # one process at a time.
+        with output_lock(out / "runs.csv", wait=True):
+            old = (out / "command.txt").read_text().splitlines() if (out / "command.txt").exists() else []
+            history = [c for c in old if c.strip() and c != command] + [command]
+            write_outputs(db, out, command="\n".join(history), plots=not args.no_plots,
+                          plot_labels=labels)
     elif db is None:
         log.warning("no --output or --db: results are not stored")
     frame = results_frame(collected)

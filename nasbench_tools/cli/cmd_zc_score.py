@@ -246,10 +246,14 @@ def run(args: argparse.Namespace) -> int:
     if args.threads > 1 and args.workers > 1:
         raise OutOfDomainError("--threads > 1 is for --workers 1 (each worker process uses one "
                                "thread); choose one way of using the cores")
+    from nasbench_tools.io import output_lock
+
     threads_before = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:
-        return _run(args)
+        # One scoring run per output at a time: two would overwrite each other's cache.
+        with output_lock(args.output):
+            return _run(args)
     finally:
         torch.set_num_threads(threads_before)
 

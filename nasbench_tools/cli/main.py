@@ -63,6 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.debug("traceback", exc_info=True)
         sys.stderr.write(f"nbt {args.command}: error: {exc}\n")
         return 2
+    except OSError as exc:
+        # The system refused (disk full, file too large, permission, missing file): one
+        # line naming the file; outputs are written atomically, so the previous ones stand.
+        log.debug("traceback", exc_info=True)
+        sys.stderr.write(f"nbt {args.command}: error: {exc}\n")
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -50,6 +50,7 @@ import h5py
 import numpy as np
 
 from nasbench_tools.errors import FormatError, OutOfDomainError
+from nasbench_tools.io import fault_point, output_lock
 from nasbench_tools.store.table import COSTS, TableData
 
 __all__ = [
@@ -496,8 +497,16 @@ class StoreWriter:
     # -- context manager
     def __enter__(self) -> StoreWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:12]}.tmp")
-        self._file = h5py.File(self._tmp, "w", rdcc_nbytes=64 * 2**20)
+        # One writer per output at a time (a second process gets BusyError); holding the
+        # lock, temporary files left by a killed writer are removed.
+        self._lock = contextlib.ExitStack()
+        self._lock.enter_context(output_lock(self.path))
+        try:
+            self._tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:12]}.tmp")
+            self._file = h5py.File(self._tmp, "w", rdcc_nbytes=64 * 2**20)
+        except BaseException:
+            self._lock.close()
+            raise
         return self
 
     def __exit__(
@@ -517,13 +526,17 @@ class StoreWriter:
             if self._file is not None:
                 self._file.close()
                 self._file = None
-            if self._tmp is not None:
-                if ok:
-                    os.replace(self._tmp, self.path)
-                    log.info("wrote store %s (%d cells)", self.path, self._n)
-                else:
-                    with contextlib.suppress(FileNotFoundError):
-                        self._tmp.unlink()
+            try:
+                if self._tmp is not None:
+                    if ok:
+                        fault_point("store.replace")
+                        os.replace(self._tmp, self.path)
+                        log.info("wrote store %s (%d cells)", self.path, self._n)
+                    else:
+                        with contextlib.suppress(FileNotFoundError):
+                            self._tmp.unlink()
+            finally:
+                self._lock.close()
 
     # -- appending
     @property
@@ -563,6 +576,7 @@ class StoreWriter:
         self._buffered += len(chunk.keys)
         if self._buffered >= _ROW_CHUNK:
             self._flush()
+        fault_point("store.append")
 
     def _create(self, first: TableData) -> None:
         f = self._file

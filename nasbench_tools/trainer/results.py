@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from fixtures_official import (
     official_rows_to_records,
     read_official_nb101_csv,
