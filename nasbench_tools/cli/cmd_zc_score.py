@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from nasbench_tools.cli.argtypes import non_negative_float, positive_int, seed
 from nasbench_tools.errors import FormatError, OutOfDomainError
 
 log = logging.getLogger(__name__)
@@ -378,19 +379,19 @@ def register(subparsers: Any) -> None:
                    help="network head / resolution and the store's dataset (default cifar10)")
     p.add_argument("--data", default="digits",
                    help="'digits' (scikit-learn, default) or a CIFAR / ImageNet16 directory")
-    p.add_argument("--batch-size", type=int, default=128, help="minibatch size (default 128)")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--batch-size", type=positive_int, default=128, help="minibatch size (default 128)")
+    p.add_argument("--seed", type=seed, default=0,
                    help="proxy random_state and the cell order (default 0)")
     p.add_argument("--cells", default="all", help="'all' (default) or N random cells")
-    p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
-    p.add_argument("--threads", type=int, default=1,
+    p.add_argument("--workers", type=positive_int, default=1, help="processes (default 1)")
+    p.add_argument("--threads", type=positive_int, default=1,
                    help="torch threads of the scoring process when --workers is 1 (default 1; "
                    "on 2 cores, --threads 2 beat --workers 2, see docs/zero-cost.md)")
     p.add_argument("-o", "--output", required=True, help="store file to write (atomically)")
     p.add_argument("--cache", help="resumable score cache (default OUTPUT.cache.h5)")
-    p.add_argument("--flush-every", type=int, default=50,
+    p.add_argument("--flush-every", type=positive_int, default=50,
                    help="save the cache every N new scores (default 50)")
-    p.add_argument("--time-limit", type=float, metavar="SECONDS",
+    p.add_argument("--time-limit", type=non_negative_float, metavar="SECONDS",
                    help="stop scoring after this long and write a partial store")
     p.add_argument("--index-from", metavar="STORE_OR_CSV",
                    help="nb201: official index order from a store or a CSV with "
