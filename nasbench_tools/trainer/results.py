@@ -132,6 +132,35 @@ class ResultsDB:
         fault_point("train.stored")
         return cur.rowcount == 1
 
+    def add_all(self, items: Iterable[tuple[Job, dict[str, Any]]]) -> list[bool]:
+        """Store ``(job, result)`` pairs in one transaction (all or none, e.g. the seeds of
+        one packed training); per pair, whether it was new.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from nasbench_tools.trainer.recipes import get_recipe
+        >>> db = ResultsDB(pathlib.Path(tempfile.mkdtemp()) / "r.sqlite")
+        >>> jobs = [Job("nb201", "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", "digits",
+        ...             get_recipe("quick-cpu"), s) for s in (0, 1)]
+        >>> db.add_all([(jobs[0], {"records": []})])
+        [True]
+        >>> db.add_all([(j, {"records": []}) for j in jobs])
+        [False, True]
+        """
+        now = time.time()
+        flags = []
+        with self._con:
+            for job, result in items:
+                cur = self._con.execute(
+                    "INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (job.key, job.space, job.cell, job.dataset, job.recipe.fingerprint(),
+                     job.seed, json.dumps(result), now),
+                )
+                flags.append(cur.rowcount == 1)
+        fault_point("train.stored")
+        return flags
+
     def add_many(self, items: Iterable[tuple[Job, dict[str, Any]]]) -> int:
         """Store many ``(job, result)`` pairs in one transaction; return how many were new."""
         now = time.time()
