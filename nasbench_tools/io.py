@@ -15,6 +15,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import os
@@ -196,6 +197,13 @@ def open_sqlite(path: str | os.PathLike[str], *, schema: str,
                     f"{str(path)!r}: table {table!r} has columns {have}, this version of "
                     f"nasbench-tools reads {list(want)}; use another file"
                 )
+    except sqlite3.OperationalError as exc:
+        if con is not None:
+            con.close()
+        if "disk" in str(exc) or "full" in str(exc):  # a write failed: not a damaged file
+            raise OSError(errno.ENOSPC, f"cannot write SQLite database {str(path)!r} ({exc})"
+                          ) from exc
+        raise FormatError(f"{str(path)!r} is not a readable SQLite database ({exc})") from exc
     except sqlite3.DatabaseError as exc:
         if con is not None:
             con.close()

@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
+import sqlite3
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -27,6 +29,12 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _exit_now(code: int) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,11 +82,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.debug("traceback", exc_info=True)
         sys.stderr.write(f"nbt {args.command}: error: {exc}\n")
         return 2
-    except OSError as exc:
+    except (OSError, sqlite3.OperationalError) as exc:
         # The system refused (disk full, file too large, permission, missing file): one
         # line naming the file; outputs are written atomically, so the previous ones stand.
         log.debug("traceback", exc_info=True)
         sys.stderr.write(f"nbt {args.command}: error: {exc}\n")
+        fmt = sys.modules.get("nasbench_tools.store.format")
+        if fmt is not None and fmt.hdf5_write_failed():
+            # HDF5 crashes (SIGSEGV) when the objects of a file whose writes failed are
+            # freed; the temporary file is already removed, so leave before that happens.
+            _exit_now(1)
         return 1
 
 

@@ -64,6 +64,7 @@ __all__ = [
     "StoreMeta",
     "StoreWriter",
     "float32_to_decimal",
+    "hdf5_write_failed",
     "is_pseudo_seed",
     "read_metadata",
     "write_store",
@@ -244,6 +245,27 @@ _H5_DAMAGE = (OSError, KeyError, ValueError, TypeError, RuntimeError)
 def _damaged(path: Path, exc: BaseException) -> FormatError:
     return FormatError(f"store {str(path)!r} is damaged ({type(exc).__name__}: {exc}); "
                        "re-create it with `nbt convert`")
+
+
+#: Stores whose HDF5 writes failed in this process (see :func:`hdf5_write_failed`).
+_FAILED_WRITES: list[Path] = []
+
+
+def hdf5_write_failed() -> bool:
+    """Whether a store write failed in this process (disk full, file too large).
+
+    HDF5 then cannot close that file: its library shutdown at interpreter exit crashes on
+    it, so ``nbt`` exits at once after reporting such an error (``cli/main.py``).
+    """
+    return bool(_FAILED_WRITES)
+
+
+def _write_failed(path: Path, exc: BaseException) -> OSError:
+    """An HDF5 write error (disk full, file too large) as the OSError it is."""
+    _FAILED_WRITES.append(path)
+    err = next((e for e in (28, 27, 122) if f"errno = {e}," in str(exc)), None)
+    return OSError(err or 5, f"cannot write store {str(path)!r} ({os.strerror(err or 5)}); "
+                   "the previous file, if any, is unchanged")
 
 
 def read_metadata(path: str | os.PathLike[str]) -> StoreMeta:
@@ -524,8 +546,14 @@ class StoreWriter:
             raise
         finally:
             if self._file is not None:
-                self._file.close()
-                self._file = None
+                try:
+                    self._file.close()
+                except _H5_DAMAGE as exc:  # a write failed (disk full): nothing is renamed
+                    if ok:
+                        ok = False
+                        raise _write_failed(self.path, exc) from exc
+                finally:
+                    self._file = None
             try:
                 if self._tmp is not None:
                     if ok:
@@ -623,6 +651,12 @@ class StoreWriter:
         def grow(ds: h5py.Dataset, arr: np.ndarray) -> None:
             ds.resize(n0 + k, axis=0)
             ds[sl] = arr
+            # HDF5 writes a chunk when it leaves the cache, where an I/O error (a full
+            # disk) is only printed; flushing makes it an exception here.
+            try:
+                f.flush()
+            except _H5_DAMAGE as exc:
+                raise _write_failed(self.path, exc) from exc
 
         grow(f["cells"]["indices"], np.concatenate([c.indices for c in chunks]))
         for name in chunks[0].extra:

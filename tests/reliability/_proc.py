@@ -64,3 +64,29 @@ def kill_when(proc: subprocess.Popen[str], ready: Callable[[], bool],
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     raise AssertionError(f"no progress within {timeout} s: {proc.args}")
+
+
+_HOLDER = """
+import sys
+from nasbench_tools.io import output_lock
+with output_lock(sys.argv[1]):
+    print("locked", flush=True)
+    sys.stdin.read()
+"""
+
+
+class LockHolder:
+    """Another process holding the output lock of ``target`` until :meth:`release`."""
+
+    def __init__(self, target: Path) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", _HOLDER, str(target)], env=_env(),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert line.strip() == "locked", line
+        self.pid = self.proc.pid
+
+    def release(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
