@@ -83,7 +83,8 @@ def output_lock(target: str | os.PathLike[str], *, wait: bool = False,
     Two processes writing the same output are refused (``wait=False``: the second raises
     :class:`~nasbench_tools.errors.BusyError`) or serialised (``wait=True``). The lock is an
     ``fcntl.flock`` on ``.<name>.lock``: the kernel releases it when its holder dies, even
-    by ``kill -9``, so a lock is never stale. Holding it, the temporary files that a killed
+    by ``kill -9``, so a lock is never stale; a holder that ends normally removes the file.
+    Holding it, the temporary files that a killed
     writer left beside ``target`` (``.<name>.*.tmp``) are removed (``clean_temps``).
 
     Examples
@@ -106,16 +107,25 @@ def output_lock(target: str | os.PathLike[str], *, wait: bool = False,
         finally:
             _HELD[key] -= 1
         return
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
-    try:
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
             raise BusyError(
                 f"{str(target)!r} is being written by another process (pid {holder}, lock "
                 f"{lock.name}); wait for it to finish or choose another output"
             ) from None
+        try:  # the holder before us removes the file on release: lock the file in place
+            same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         if clean_temps:
@@ -129,7 +139,9 @@ def output_lock(target: str | os.PathLike[str], *, wait: bool = False,
         finally:
             del _HELD[key]
     finally:
-        os.close(fd)  # releases the lock; the file stays (unlinking it would race)
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()  # still holding it: nobody else can have it now
+        os.close(fd)  # releases the lock
 
 
 def _check_sqlite_size(path: Path) -> None:

@@ -187,6 +187,14 @@ def _open_h5(path: Path) -> h5py.File:
         ) from exc
 
 
+def _fixed(text: str) -> np.bytes_:
+    """A string attribute as fixed-length UTF-8 bytes: stored in the (checksummed) object
+    header, not in HDF5's global heap, which has no checksum and whose damaged size fields
+    made HDF5 loop forever. :func:`_str_attr` reads both kinds."""
+    raw = text.encode("utf-8")
+    return np.array(raw, dtype=f"S{max(1, len(raw))}")[()]  # b"" as one null byte
+
+
 def _str_attr(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -350,7 +358,7 @@ class H5Backend:
         """Key of every row."""
         with self._file() as f:
             raw = np.asarray(f["cells"]["keys"][()])
-        return np.char.decode(raw, "utf-8").tolist() if raw.size else []
+            return np.char.decode(raw, "utf-8").tolist() if raw.size else []
 
     def indices(self) -> np.ndarray:
         """Official index of every row (int64)."""
@@ -525,7 +533,11 @@ class StoreWriter:
         self._lock.enter_context(output_lock(self.path))
         try:
             self._tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:12]}.tmp")
-            self._file = h5py.File(self._tmp, "w", rdcc_nbytes=64 * 2**20)
+            # HDF5 >= 1.10 structures carry checksums on all metadata, and every chunk has a
+            # Fletcher-32 checksum: a damaged store fails to read instead of lying (or, as
+            # some damaged older-format metadata did, making HDF5 loop forever).
+            self._file = h5py.File(self._tmp, "w", rdcc_nbytes=64 * 2**20,
+                                   libver=("v110", "latest"))
         except BaseException:
             self._lock.close()
             raise
@@ -611,13 +623,14 @@ class StoreWriter:
         assert f is not None
         cells = f.create_group("cells")  # keys are written at the end (fixed length)
         cells.create_dataset("indices", shape=(0,), maxshape=(None,), dtype=np.int64,
-                             chunks=(self._chunk,))
+                             chunks=(self._chunk,), fletcher32=True)
         if first.extra:
             ex = f.create_group("extra")
             for k, v in first.extra.items():
                 a = np.asarray(v)
                 ex.create_dataset(k, shape=(0, *a.shape[1:]), maxshape=(None, *a.shape[1:]),
-                                  dtype=a.dtype, chunks=(min(self._chunk, 1024), *a.shape[1:]))
+                                  dtype=a.dtype, chunks=(min(self._chunk, 1024), *a.shape[1:]),
+                                  fletcher32=True)
         groups = f.create_group("datasets")
         for name, d in first.datasets.items():
             g = groups.create_group(name)
@@ -625,18 +638,20 @@ class StoreWriter:
             kw: dict[str, Any] = {}
             if s and fi and m:
                 kw["chunks"] = (self._chunk, 1, 1, 1)
+                kw["fletcher32"] = True
             v = g.create_dataset("values", shape=(0, s, fi, m), maxshape=(None, s, fi, m),
                                  dtype=np.float32, fillvalue=np.nan, **kw)
             v.attrs["seeds"] = np.asarray(d.seeds, dtype=np.int64)
             v.attrs["fidelities"] = np.asarray(d.fidelities, dtype=np.int64).reshape(-1, 2)
-            v.attrs["metrics"] = json.dumps(list(d.metrics))
+            v.attrs["metrics"] = _fixed(json.dumps(list(d.metrics)))
             self._present[name] = np.zeros(m, dtype=np.int64)
             for group, cols in (("costs", d.costs), ("features", d.features)):
                 if cols:
                     cg = g.create_group(group)
                     for k in cols:
                         cg.create_dataset(k, shape=(0,), maxshape=(None,), dtype=np.float64,
-                                          chunks=(self._chunk,), fillvalue=np.nan)
+                                          chunks=(self._chunk,), fillvalue=np.nan,
+                                          fletcher32=True)
 
     def _flush(self) -> None:
         if not self._buffered:
@@ -680,7 +695,8 @@ class StoreWriter:
         self._flush()
         encoded = [k.encode("utf-8") for k in self._keys]
         width = max((len(k) for k in encoded), default=1)
-        f["cells"].create_dataset("keys", data=np.asarray(encoded, dtype=f"S{width}"))
+        f["cells"].create_dataset("keys", data=np.asarray(encoded, dtype=f"S{width}"),
+                                  chunks=True, fletcher32=True)
         for name, present in self._present.items():
             f["datasets"][name]["values"].attrs["present"] = present
         provenance = {**self._first_provenance, **self.provenance}
@@ -689,17 +705,17 @@ class StoreWriter:
         except (TypeError, ValueError) as exc:
             raise FormatError(f"provenance is not JSON-serialisable: {exc}") from exc
         a = f.attrs
-        a["format"] = FORMAT_NAME
+        a["format"] = _fixed(FORMAT_NAME)
         a["format_version"] = FORMAT_VERSION
         a["hash_version"] = HASH_VERSION
-        a["space"] = self._schema.space
+        a["space"] = _fixed(self._schema.space)
         a["n_cells"] = self._n
-        a["created"] = _now()
-        a["command"] = self.command
-        a["nasbench_tools_version"] = _tool_version()
-        a["store_uuid"] = uuid.uuid4().hex
-        a["provenance"] = prov_json
-        a["datasets"] = json.dumps([d[0] for d in self._schema.datasets])
+        a["created"] = _fixed(_now())
+        a["command"] = _fixed(self.command)
+        a["nasbench_tools_version"] = _fixed(_tool_version())
+        a["store_uuid"] = _fixed(uuid.uuid4().hex)
+        a["provenance"] = _fixed(prov_json)
+        a["datasets"] = _fixed(json.dumps([d[0] for d in self._schema.datasets]))
 
 
 def write_store(

@@ -30,7 +30,6 @@ from . import _inputs as inp
 from . import _proc
 
 
-
 def _arrays(path: Path) -> Any:
     """Keys, indices and the values of every dataset, wall-clock times left out."""
     from nasbench_tools.store.format import H5Backend
