@@ -192,7 +192,7 @@ def _fixed(text: str) -> np.bytes_:
     header, not in HDF5's global heap, which has no checksum and whose damaged size fields
     made HDF5 loop forever. :func:`_str_attr` reads both kinds."""
     raw = text.encode("utf-8")
-    return np.array(raw, dtype=f"S{max(1, len(raw))}")[()]  # b"" as one null byte
+    return np.bytes_(raw) if raw else np.bytes_(b"\x00")  # b"" as one null byte
 
 
 def _str_attr(value: Any) -> str:
