@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "BudgetExhaustedError",
+    "BusyError",
     "ChecksumError",
     "DownloadError",
     "FormatError",
@@ -67,6 +68,10 @@ class UnsafePickleError(FormatError):
 
 class BudgetExhaustedError(NasBenchToolsError, RuntimeError):
     """A charged query would exceed the search budget."""
+
+
+class BusyError(NasBenchToolsError, RuntimeError):
+    """Another process is writing the same output (its lock file is held)."""
 
 
 def allowed(values: Iterable[object], limit: int = 12) -> str:

@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nasbench_tools.cli.argtypes import non_negative_float, positive_float, positive_int, seed
+
 __all__ = ["register", "run"]
 
 
@@ -37,24 +39,24 @@ def register(subparsers: Any) -> None:
     p.add_argument("--dataset", default="digits", help=f"one of {', '.join(DATASETS)}")
     p.add_argument("--data-root", default=None, help="directory of a disk dataset")
     p.add_argument("--preset", default="embedded", help=f"one of {', '.join(PRESETS)}")
-    p.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
-    p.add_argument("--lr", type=float, default=None, help="override the learning rate")
-    p.add_argument("--batch-size", type=int, default=None, help="override the batch size")
-    p.add_argument("--cells", type=int, default=None,
+    p.add_argument("--epochs", type=positive_int, default=None, help="override the preset's epochs")
+    p.add_argument("--lr", type=positive_float, default=None, help="override the learning rate")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="override the batch size")
+    p.add_argument("--cells", type=positive_int, default=None,
                    help="number of stratified unique cells (default: all)")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3])
-    p.add_argument("--order-seed", type=int, default=0, help="seed of the stratified order")
+    p.add_argument("--seeds", type=seed, nargs="+", default=[0, 1, 2, 3])
+    p.add_argument("--order-seed", type=seed, default=0, help="seed of the stratified order")
     p.add_argument("--kernel", default="packed", choices=["packed", "single", "multiarch"],
                    help="packed (default): all seeds of a cell trained together, vectorised; "
                    "multiarch: packs of many cells x seeds in one grouped network; "
                    "single: one training per seed (the kernel is part of each run's key)")
-    p.add_argument("--pack", type=int, default=None, metavar="N",
+    p.add_argument("--pack", type=positive_int, default=None, metavar="N",
                    help="most trainings per pack (multiarch default: 32; packed: all seeds "
                    "of a cell)")
-    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+    p.add_argument("--time-limit", type=non_negative_float, default=None, metavar="SECONDS",
                    help="start no new training after this long; write the cells done so far")
     p.add_argument("--executor", default="serial", help=f"one of {', '.join(EXECUTORS)}")
-    p.add_argument("--workers", type=int, default=1, help="worker processes")
+    p.add_argument("--workers", type=positive_int, default=1, help="worker processes")
     p.add_argument("--scheduler", default=None,
                    help="address of an existing Dask scheduler, tcp://host:port (implies dask)")
     p.add_argument("--index-csv", default=None,
@@ -93,21 +95,38 @@ def command_line(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Build and write the store; returns the exit code."""
-    from nasbench_tools.store.format import write_store
-    from nasbench_tools.trainer.build_bench import BuildSpec, build_benchmark, seeds_arg
+    from nasbench_tools.errors import OutOfDomainError, allowed
+    from nasbench_tools.io import output_lock
+    from nasbench_tools.store.format import read_metadata, write_store
+    from nasbench_tools.trainer.build_bench import (
+        BuildSpec,
+        build_benchmark,
+        other_build,
+        seeds_arg,
+    )
+    from nasbench_tools.trainer.datasets import DATASETS
     from nasbench_tools.trainer.recipes import get_recipe
 
+    if args.dataset not in DATASETS:
+        raise OutOfDomainError(f"unknown --dataset {args.dataset!r}; allowed: {allowed(DATASETS)}")
     recipe = get_recipe(args.preset, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size)
     spec = BuildSpec(args.space, args.dataset, recipe, seeds_arg(args.seeds), args.cells,
                      args.order_seed, args.data_root, args.kernel)
     out = Path(args.output)
     db = Path(args.db) if args.db else out.with_name(out.name + ".runs.sqlite")
     executor = "dask" if args.scheduler else args.executor
-    result = build_benchmark(spec, db, executor=executor, workers=args.workers,
-                             max_pack=getattr(args, "pack", None),
-                             scheduler=args.scheduler, index_csv=args.index_csv,
-                             time_limit=args.time_limit, resume_from=out)
-    write_store(result.table, out, command=command_line(args))
+    # One build of an output at a time: a second one is refused (BusyError) before training.
+    with output_lock(out):
+        if out.exists():  # resume from it, or refuse to overwrite another build's store
+            reason = other_build(read_metadata(out), spec)
+            if reason:
+                raise OutOfDomainError(f"{out} exists and {reason}; choose another -o (or "
+                                       "remove it)")
+        result = build_benchmark(spec, db, executor=executor, workers=args.workers,
+                                 max_pack=getattr(args, "pack", None),
+                                 scheduler=args.scheduler, index_csv=args.index_csv,
+                                 time_limit=args.time_limit, resume_from=out)
+        write_store(result.table, out, command=command_line(args))
     s = result.summary
     sys.stdout.write(
         f"trained {s.stored} new run(s) ({len(s.failed)} failed, {s.duplicates} duplicate) in "

@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from nasbench_tools.cli.argtypes import positive_int
+
 __all__ = ["embedded_store", "register", "run"]
 
 #: Example cell per space (a conv-heavy NB201 cell; the widest size-space network).
@@ -48,8 +50,8 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("demo", help="a short tour: spaces and the embedded benchmark",
                               description="A tour of nasbench-tools that needs no download.")
     p.add_argument("--store", default=None, help="benchmark to show (default: the embedded one)")
-    p.add_argument("--runs", type=int, default=100, help="independent search runs (default 100)")
-    p.add_argument("--queries", type=int, default=20, help="queries per search run (default 20)")
+    p.add_argument("--runs", type=positive_int, default=100, help="independent search runs (default 100)")
+    p.add_argument("--queries", type=positive_int, default=20, help="queries per search run (default 20)")
     p.add_argument("--no-search", action="store_true", help="skip the search part")
     p.add_argument("--no-predictors", action="store_true", help="skip the predictor part")
     p.set_defaults(func=run)

@@ -27,6 +27,7 @@ import shlex
 import sys
 from typing import Any
 
+from nasbench_tools.cli.argtypes import positive_int
 from nasbench_tools.errors import OutOfDomainError
 
 __all__ = ["command_line", "register", "run"]
@@ -56,7 +57,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--dataset", default=None, help="dataset of the target (default: the store's)")
     p.add_argument("--metric", default="val_accuracy", help="target metric (default val_accuracy)")
-    p.add_argument("--epoch", type=int, default=None, help="target epoch (default: the last)")
+    p.add_argument("--epoch", type=positive_int, default=None, help="target epoch (default: the last)")
     p.add_argument(
         "--predictors",
         default="gbdt",
@@ -82,9 +83,9 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--train-sizes", type=_int_list, default=[100, 400, 1000], help="e.g. 100,400,1000"
     )
-    p.add_argument("--seeds", type=int, default=5, help="number of seeds (0 .. N-1)")
-    p.add_argument("--k", type=int, default=100, help="k of precision@k and top-k overlap")
-    p.add_argument("--n-jobs", type=int, default=1, help="threads per model")
+    p.add_argument("--seeds", type=positive_int, default=5, help="number of seeds (0 .. N-1)")
+    p.add_argument("--k", type=positive_int, default=100, help="k of precision@k and top-k overlap")
+    p.add_argument("--n-jobs", type=positive_int, default=1, help="threads per model")
     p.add_argument(
         "--max-scorer-cells",
         type=int,

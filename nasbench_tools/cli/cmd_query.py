@@ -19,6 +19,7 @@ import json
 import sys
 from typing import Any
 
+from nasbench_tools.cli.argtypes import MAX_SEED, positive_int, seed
 from nasbench_tools.errors import NotInBenchmarkError
 
 
@@ -27,7 +28,14 @@ def _arch(text: str) -> str | int:
 
 
 def _seed(text: str) -> str | int:
-    return text if text in ("mean", "random") else int(text)
+    if text in ("mean", "random"):
+        return text
+    try:
+        return seed(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"must be 'mean', 'random' or an integer seed in 0..{MAX_SEED}, got {text!r}"
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,9 +78,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("arch", help="cell string, official index or NB101 hash")
     p.add_argument("--dataset", help="dataset (required if the store has several)")
     p.add_argument("--metric", help="one metric (default: all stored metrics)")
-    p.add_argument("--epoch", type=int, help="epoch (default: final epoch of largest budget)")
-    p.add_argument("--budget", type=int, help="training-schedule length (default: = epoch)")
+    p.add_argument("--epoch", type=positive_int, help="epoch (default: final epoch of largest budget)")
+    p.add_argument("--budget", type=positive_int, help="training-schedule length (default: = epoch)")
     p.add_argument("--seed", type=_seed, default="mean", help="'mean', 'random' or an int seed")
-    p.add_argument("--rng-seed", type=int, default=0, help="generator seed for --seed random")
+    p.add_argument("--rng-seed", type=seed, default=0, help="generator seed for --seed random")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)

@@ -30,6 +30,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nasbench_tools.cli.argtypes import (
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    seed,
+)
 from nasbench_tools.errors import OutOfDomainError, allowed
 
 log = logging.getLogger(__name__)
@@ -193,6 +200,14 @@ def run(args: argparse.Namespace) -> int:
         )
     budget = Budget(seconds=args.budget_seconds, queries=args.budget_queries)
     bench = load_benchmark(args.bench)
+    from nasbench_tools.search.evaluators import PROTOCOLS
+
+    wanted = args.protocol.split("-")[0]  # protocols are named after their space
+    if bench.space != wanted:
+        raise OutOfDomainError(
+            f"--protocol {args.protocol!r} searches {wanted} stores; {args.bench} holds "
+            f"{bench.space!r}; protocols: {allowed(PROTOCOLS)}"
+        )
     space = get_space(bench.space)
     cost_model = None if args.cost_model == "none" else get_cost_model(args.cost_model)
     fallback = None
@@ -250,10 +265,16 @@ def run(args: argparse.Namespace) -> int:
             executor.shutdown()
     if out is not None and db is not None:
         command = _command(args)
-        old = (out / "command.txt").read_text().splitlines() if (out / "command.txt").exists() else []
-        history = [c for c in old if c.strip() and c != command] + [command]
-        write_outputs(db, out, command="\n".join(history), plots=not args.no_plots,
-                      plot_labels=labels)
+        from nasbench_tools.io import output_lock
+
+        # Runs are rows of one SQLite file (each its own transaction: concurrent searches
+        # into one output are serialised by SQLite); the files made from it are rewritten
+        # one process at a time.
+        with output_lock(out / "runs.csv", wait=True):
+            old = (out / "command.txt").read_text().splitlines() if (out / "command.txt").exists() else []
+            history = [c for c in old if c.strip() and c != command] + [command]
+            write_outputs(db, out, command="\n".join(history), plots=not args.no_plots,
+                          plot_labels=labels)
     elif db is None:
         log.warning("no --output or --db: results are not stored")
     frame = results_frame(collected)
@@ -305,10 +326,10 @@ def register(subparsers: Any) -> None:
                    help="searcher: rs, rea, ls, reinforce, naswot, area, predictor, bananas, gcn, optuna, bohb, robot "
                    "(repeatable)")
     p.add_argument("--label", action="append", help="experiment label per --algo")
-    p.add_argument("--runs", type=int, default=500, help="independent runs (default 500)")
-    p.add_argument("--seed", type=int, default=0, help="run r uses seed SEED + r")
-    p.add_argument("--budget-seconds", type=float, help="simulated seconds per run")
-    p.add_argument("--budget-queries", type=int, help="charged queries per run")
+    p.add_argument("--runs", type=positive_int, default=500, help="independent runs (default 500)")
+    p.add_argument("--seed", type=seed, default=0, help="run r uses seed SEED + r")
+    p.add_argument("--budget-seconds", type=non_negative_float, help="simulated seconds per run")
+    p.add_argument("--budget-queries", type=non_negative_int, help="charged queries per run")
     p.add_argument("--protocol", default="nb201-cifar10", choices=sorted(PROTOCOLS),
                    help="what to optimise and report (default nb201-cifar10)")
     p.add_argument("--cost-model", default="recorded", choices=[*sorted(COST_MODELS), "none"],
@@ -318,7 +339,7 @@ def register(subparsers: Any) -> None:
                    "searcher's own (charge for reinforce, cache for the others)")
     p.add_argument("--output", help="directory for runs.sqlite, runs.csv, summary.csv, plots")
     p.add_argument("--db", help="results database (default OUTPUT/runs.sqlite)")
-    p.add_argument("--workers", type=int, default=1, help="processes for non-vectorised runs")
+    p.add_argument("--workers", type=positive_int, default=1, help="processes for non-vectorised runs")
     p.add_argument("--dask", help="Dask scheduler address; runs go to that cluster")
     p.add_argument("--no-vectorize", dest="vectorize", action="store_false",
                    help="use the ask/tell loop even where a vectorised path exists")
@@ -334,28 +355,28 @@ def register(subparsers: Any) -> None:
     f.add_argument("--fallback-recipe", default="quick-cpu", help="trainer recipe preset")
     f.add_argument("--fallback-cache", help="SQLite cache of trained cells (reused on restart)")
     g = p.add_argument_group("searcher settings")
-    g.add_argument("--population-size", type=int, default=10)
-    g.add_argument("--sample-size", type=int, default=3)
+    g.add_argument("--population-size", type=positive_int, default=10)
+    g.add_argument("--sample-size", type=positive_int, default=3)
     g.add_argument("--first-improvement", action="store_true", help="local search variant")
-    g.add_argument("--learning-rate", type=float, default=0.01,
+    g.add_argument("--learning-rate", type=positive_float, default=0.01,
                    help="REINFORCE Adam step (default: NATS-Bench's 0.01; the NAS-Bench-201 script passes 0.5)")
     g.add_argument("--ema-momentum", type=float, default=0.9, help="REINFORCE baseline")
     g.add_argument("--sampler", default="tpe", help="optuna sampler (tpe, random)")
     g.add_argument("--metrics", action="append",
                    help="RoBoT metrics: [STORE:]FEATURE[,FEATURE...] (repeatable); the pool is "
                    "the cells that have them all")
-    g.add_argument("--n-bo", type=int, default=20, help="RoBoT BO steps (the paper's T, 20)")
+    g.add_argument("--n-bo", type=positive_int, default=20, help="RoBoT BO steps (the paper's T, 20)")
     g.add_argument("--fidelities", default="12,200",
                    help="BOHB budgets: training epochs of the store, comma-separated")
-    g.add_argument("--eta", type=int, default=3, help="BOHB successive-halving factor")
-    g.add_argument("--n-samples", type=int, default=100, help="NASWOT / AREA cells scored")
+    g.add_argument("--eta", type=positive_int, default=3, help="BOHB successive-halving factor")
+    g.add_argument("--n-samples", type=positive_int, default=100, help="NASWOT / AREA cells scored")
     g.add_argument("--scores", default="naswot_score",
                    help="store feature used as proxy, or zc:NAME for a zero-cost scorer")
     g.add_argument("--predictor", default="gbdt", help="predictor registry name")
     g.add_argument("--encoding", default="gbdt", help="encoding for the predictor")
-    g.add_argument("--n-init", type=int, default=20)
-    g.add_argument("--top-k", type=int, default=10)
-    g.add_argument("--pool-size", type=int, help="random pool per round (default: whole space)")
-    g.add_argument("--prune-features", type=int, default=0, help="GBDT-NAS-3S pruning")
+    g.add_argument("--n-init", type=positive_int, default=20)
+    g.add_argument("--top-k", type=positive_int, default=10)
+    g.add_argument("--pool-size", type=positive_int, help="random pool per round (default: whole space)")
+    g.add_argument("--prune-features", type=non_negative_int, default=0, help="GBDT-NAS-3S pruning")
     p.set_defaults(func=run)
     _PARSER[:] = [p]

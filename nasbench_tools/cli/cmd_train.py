@@ -14,6 +14,8 @@ import json
 import sys
 from typing import Any
 
+from nasbench_tools.cli.argtypes import positive_float, positive_int, seed
+
 __all__ = ["register", "run"]
 
 
@@ -31,12 +33,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--dataset", default="digits", help=f"one of {', '.join(DATASETS)}")
     p.add_argument("--preset", default="quick-cpu", help=f"one of {', '.join(PRESETS)}")
     p.add_argument("--data-root", default=None, help="directory of a disk dataset (CIFAR...)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
-    p.add_argument("--lr", type=float, default=None, help="override the learning rate")
-    p.add_argument("--batch-size", type=int, default=None, help="override the batch size")
+    p.add_argument("--seed", type=seed, default=0)
+    p.add_argument("--epochs", type=positive_int, default=None, help="override the preset's epochs")
+    p.add_argument("--lr", type=positive_float, default=None, help="override the learning rate")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="override the batch size")
     p.add_argument("--checkpoint", default=None, help="checkpoint file: resume if it exists")
-    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)
 

@@ -36,6 +36,7 @@ import sys
 from types import FrameType
 from typing import Any
 
+from nasbench_tools.cli.argtypes import non_negative_float, positive_int, seed
 from nasbench_tools.errors import OutOfDomainError
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ def command_line(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Score with :func:`predictors.zerocost.score_space`; print a one-line summary."""
+    from nasbench_tools.io import output_lock
     from nasbench_tools.spaces import get_space
     from predictors.zerocost import get_proxy, score_space
     from predictors.zerocost.space_scoring import read_cell_list
@@ -114,15 +116,17 @@ def run(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
-        res = score_space(
-            args.space, proxy, cells=cells, seed=args.seed,
-            store=args.output, cache=args.cache, index_from=args.index_from,
-            reference=args.reference, reference_targets=args.reference_targets.split(","),
-            reference_compare=args.reference_compare or None, workers=args.workers,
-            threads=args.threads, flush_every=args.flush_every, time_limit=args.time_limit,
-            should_stop=lambda: stop["signal"], progress=None if args.quiet else progress,
-            command=command_line(args),
-        )
+        # One scoring run per output at a time: two would overwrite each other's cache.
+        with output_lock(args.output):
+            res = score_space(
+                args.space, proxy, cells=cells, seed=args.seed,
+                store=args.output, cache=args.cache, index_from=args.index_from,
+                reference=args.reference, reference_targets=args.reference_targets.split(","),
+                reference_compare=args.reference_compare or None, workers=args.workers,
+                threads=args.threads, flush_every=args.flush_every, time_limit=args.time_limit,
+                should_stop=lambda: stop["signal"], progress=None if args.quiet else progress,
+                command=command_line(args),
+            )
     finally:
         if bar is not None:
             bar.close()
@@ -153,22 +157,22 @@ def register(subparsers: Any) -> None:
                    help="network head / resolution and the store's dataset (default cifar10)")
     p.add_argument("--data", default="digits",
                    help="'digits' (scikit-learn, default) or a CIFAR / ImageNet16 directory")
-    p.add_argument("--batch-size", type=int, default=128, help="minibatch size (default 128)")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--batch-size", type=positive_int, default=128, help="minibatch size (default 128)")
+    p.add_argument("--seed", type=seed, default=0,
                    help="proxy random_state and the cell order (default 0)")
     p.add_argument("--cells", default="all", help="'all' (default) or N random cells")
     p.add_argument("--cells-from", metavar="FILE",
                    help="score only the cells listed in FILE (a CSV with an arch_str column, or "
                    "one cell string per line); overrides --cells")
-    p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
-    p.add_argument("--threads", type=int, default=1,
+    p.add_argument("--workers", type=positive_int, default=1, help="processes (default 1)")
+    p.add_argument("--threads", type=positive_int, default=1,
                    help="torch threads of the scoring process when --workers is 1 (default 1; "
                    "on 2 cores, --threads 2 beat --workers 2, see docs/zero-cost.md)")
     p.add_argument("-o", "--output", required=True, help="store file to write (atomically)")
     p.add_argument("--cache", help="resumable score cache (default OUTPUT.cache.h5)")
-    p.add_argument("--flush-every", type=int, default=50,
+    p.add_argument("--flush-every", type=positive_int, default=50,
                    help="save the cache every N new scores (default 50)")
-    p.add_argument("--time-limit", type=float, metavar="SECONDS",
+    p.add_argument("--time-limit", type=non_negative_float, metavar="SECONDS",
                    help="stop scoring after this long and write a partial store")
     p.add_argument("--index-from", metavar="STORE_OR_CSV",
                    help="nb201: official index order from a store or a CSV with "

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_tools.errors import FormatError, OutOfDomainError
-from nasbench_tools.io import atomic_path, atomic_write_text
+from nasbench_tools.io import atomic_path, atomic_write_text, fault_point, open_sqlite
 from nasbench_tools.plotting import pyplot, save_png
 
 __all__ = [
@@ -118,6 +118,15 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+#: Columns of each table, in order (a file with others was written by another version).
+_COLUMNS = {
+    "experiments": ["label", "config", "created"],
+    "runs": ["label", "run", "seed", "final_cell", "queries", "simulated_seconds",
+             "final_value", "metrics", "trajectory", "metric_names", "repeats", "path",
+             "extra", "finished"],
+}
+
+
 def _canonical(config: Mapping[str, Any]) -> str:
     return json.dumps(config, sort_keys=True, default=str)
 
@@ -134,10 +143,11 @@ class ResultsDB:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con: sqlite3.Connection | None = None
         self._lock = threading.Lock()
-        with self._connect() as con:
-            con.executescript(_SCHEMA)
+        # A damaged or foreign file is refused here, naming it (FormatError).
+        self._con: sqlite3.Connection | None = open_sqlite(
+            self.path, schema=_SCHEMA, columns=_COLUMNS, timeout=120, check_same_thread=False)
+        self._con.execute("PRAGMA synchronous=NORMAL")
 
     def _connect(self) -> sqlite3.Connection:
         """The connection of this object (opened once; ``with`` = one transaction)."""
@@ -209,7 +219,8 @@ class ResultsDB:
                     time.time(),
                 ),
             )
-            return cur.rowcount == 1
+        fault_point("search.run_stored")
+        return cur.rowcount == 1
 
     def finished_runs(self, label: str) -> set[int]:
         """Run numbers of ``label`` already stored."""

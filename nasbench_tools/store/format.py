@@ -50,6 +50,7 @@ import h5py
 import numpy as np
 
 from nasbench_tools.errors import FormatError, OutOfDomainError
+from nasbench_tools.io import fault_point, output_lock
 from nasbench_tools.store.table import COSTS, TableData
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "StoreMeta",
     "StoreWriter",
     "float32_to_decimal",
+    "hdf5_write_failed",
     "is_pseudo_seed",
     "read_metadata",
     "write_store",
@@ -175,12 +177,22 @@ def _tool_version() -> str:
 def _open_h5(path: Path) -> h5py.File:
     if not path.exists():
         raise FormatError(f"store {str(path)!r} does not exist")
+    if path.is_dir():
+        raise FormatError(f"store {str(path)!r} is a directory, not a store file")
     try:
         return h5py.File(path, "r")
     except OSError as exc:
         raise FormatError(
             f"{str(path)!r} is not an HDF5 store written by nasbench-tools ({exc})"
         ) from exc
+
+
+def _fixed(text: str) -> np.bytes_:
+    """A string attribute as fixed-length UTF-8 bytes: stored in the (checksummed) object
+    header, not in HDF5's global heap, which has no checksum and whose damaged size fields
+    made HDF5 loop forever. :func:`_str_attr` reads both kinds."""
+    raw = text.encode("utf-8")
+    return np.bytes_(raw) if raw else np.bytes_(b"\x00")  # b"" as one null byte
 
 
 def _str_attr(value: Any) -> str:
@@ -233,6 +245,37 @@ def _read_meta(f: h5py.File, path: Path) -> StoreMeta:
     )
 
 
+#: What h5py raises on a damaged file (a bad heap, a missing group, an attribute out of
+#: bounds); turned into a FormatError naming the file.
+_H5_DAMAGE = (OSError, KeyError, ValueError, TypeError, RuntimeError)
+
+
+def _damaged(path: Path, exc: BaseException) -> FormatError:
+    return FormatError(f"store {str(path)!r} is damaged ({type(exc).__name__}: {exc}); "
+                       "re-create it with `nbt convert`")
+
+
+#: Stores whose HDF5 writes failed in this process (see :func:`hdf5_write_failed`).
+_FAILED_WRITES: list[Path] = []
+
+
+def hdf5_write_failed() -> bool:
+    """Whether a store write failed in this process (disk full, file too large).
+
+    HDF5 then cannot close that file: its library shutdown at interpreter exit crashes on
+    it, so ``nbt`` exits at once after reporting such an error (``cli/main.py``).
+    """
+    return bool(_FAILED_WRITES)
+
+
+def _write_failed(path: Path, exc: BaseException) -> OSError:
+    """An HDF5 write error (disk full, file too large) as the OSError it is."""
+    _FAILED_WRITES.append(path)
+    err = next((e for e in (28, 27, 122) if f"errno = {e}," in str(exc)), None)
+    return OSError(err or 5, f"cannot write store {str(path)!r} ({os.strerror(err or 5)}); "
+                   "the previous file, if any, is unchanged")
+
+
 def read_metadata(path: str | os.PathLike[str]) -> StoreMeta:
     """Read the metadata of a store (no bulk data).
 
@@ -264,7 +307,12 @@ def read_metadata(path: str | os.PathLike[str]) -> StoreMeta:
     """
     p = Path(path)
     with _open_h5(p) as f:
-        return _read_meta(f, p)
+        try:
+            return _read_meta(f, p)
+        except FormatError:
+            raise
+        except _H5_DAMAGE as exc:
+            raise _damaged(p, exc) from exc
 
 
 # ----------------------------------------------------------------------------- reader
@@ -299,13 +347,18 @@ class H5Backend:
                 raise FormatError(
                     f"store {str(self.path)!r} was replaced after it was opened; open it again"
                 )
-            yield f
+            try:
+                yield f
+            except FormatError:
+                raise
+            except _H5_DAMAGE as exc:
+                raise _damaged(self.path, exc) from exc
 
     def keys(self) -> list[str]:
         """Key of every row."""
         with self._file() as f:
             raw = np.asarray(f["cells"]["keys"][()])
-        return np.char.decode(raw, "utf-8").tolist() if raw.size else []
+            return np.char.decode(raw, "utf-8").tolist() if raw.size else []
 
     def indices(self) -> np.ndarray:
         """Official index of every row (int64)."""
@@ -474,8 +527,20 @@ class StoreWriter:
     # -- context manager
     def __enter__(self) -> StoreWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:12]}.tmp")
-        self._file = h5py.File(self._tmp, "w", rdcc_nbytes=64 * 2**20)
+        # One writer per output at a time (a second process gets BusyError); holding the
+        # lock, temporary files left by a killed writer are removed.
+        self._lock = contextlib.ExitStack()
+        self._lock.enter_context(output_lock(self.path))
+        try:
+            self._tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:12]}.tmp")
+            # HDF5 >= 1.10 structures carry checksums on all metadata, and every chunk has a
+            # Fletcher-32 checksum: a damaged store fails to read instead of lying (or, as
+            # some damaged older-format metadata did, making HDF5 loop forever).
+            self._file = h5py.File(self._tmp, "w", rdcc_nbytes=64 * 2**20,
+                                   libver=("v110", "latest"))
+        except BaseException:
+            self._lock.close()
+            raise
         return self
 
     def __exit__(
@@ -493,15 +558,25 @@ class StoreWriter:
             raise
         finally:
             if self._file is not None:
-                self._file.close()
-                self._file = None
-            if self._tmp is not None:
-                if ok:
-                    os.replace(self._tmp, self.path)
-                    log.info("wrote store %s (%d cells)", self.path, self._n)
-                else:
-                    with contextlib.suppress(FileNotFoundError):
-                        self._tmp.unlink()
+                try:
+                    self._file.close()
+                except _H5_DAMAGE as exc:  # a write failed (disk full): nothing is renamed
+                    if ok:
+                        ok = False
+                        raise _write_failed(self.path, exc) from exc
+                finally:
+                    self._file = None
+            try:
+                if self._tmp is not None:
+                    if ok:
+                        fault_point("store.replace")
+                        os.replace(self._tmp, self.path)
+                        log.info("wrote store %s (%d cells)", self.path, self._n)
+                    else:
+                        with contextlib.suppress(FileNotFoundError):
+                            self._tmp.unlink()
+            finally:
+                self._lock.close()
 
     # -- appending
     @property
@@ -541,19 +616,21 @@ class StoreWriter:
         self._buffered += len(chunk.keys)
         if self._buffered >= _ROW_CHUNK:
             self._flush()
+        fault_point("store.append")
 
     def _create(self, first: TableData) -> None:
         f = self._file
         assert f is not None
         cells = f.create_group("cells")  # keys are written at the end (fixed length)
         cells.create_dataset("indices", shape=(0,), maxshape=(None,), dtype=np.int64,
-                             chunks=(self._chunk,))
+                             chunks=(self._chunk,), fletcher32=True)
         if first.extra:
             ex = f.create_group("extra")
             for k, v in first.extra.items():
                 a = np.asarray(v)
                 ex.create_dataset(k, shape=(0, *a.shape[1:]), maxshape=(None, *a.shape[1:]),
-                                  dtype=a.dtype, chunks=(min(self._chunk, 1024), *a.shape[1:]))
+                                  dtype=a.dtype, chunks=(min(self._chunk, 1024), *a.shape[1:]),
+                                  fletcher32=True)
         groups = f.create_group("datasets")
         for name, d in first.datasets.items():
             g = groups.create_group(name)
@@ -561,18 +638,20 @@ class StoreWriter:
             kw: dict[str, Any] = {}
             if s and fi and m:
                 kw["chunks"] = (self._chunk, 1, 1, 1)
+                kw["fletcher32"] = True
             v = g.create_dataset("values", shape=(0, s, fi, m), maxshape=(None, s, fi, m),
                                  dtype=np.float32, fillvalue=np.nan, **kw)
             v.attrs["seeds"] = np.asarray(d.seeds, dtype=np.int64)
             v.attrs["fidelities"] = np.asarray(d.fidelities, dtype=np.int64).reshape(-1, 2)
-            v.attrs["metrics"] = json.dumps(list(d.metrics))
+            v.attrs["metrics"] = _fixed(json.dumps(list(d.metrics)))
             self._present[name] = np.zeros(m, dtype=np.int64)
             for group, cols in (("costs", d.costs), ("features", d.features)):
                 if cols:
                     cg = g.create_group(group)
                     for k in cols:
                         cg.create_dataset(k, shape=(0,), maxshape=(None,), dtype=np.float64,
-                                          chunks=(self._chunk,), fillvalue=np.nan)
+                                          chunks=(self._chunk,), fillvalue=np.nan,
+                                          fletcher32=True)
 
     def _flush(self) -> None:
         if not self._buffered:
@@ -587,6 +666,12 @@ class StoreWriter:
         def grow(ds: h5py.Dataset, arr: np.ndarray) -> None:
             ds.resize(n0 + k, axis=0)
             ds[sl] = arr
+            # HDF5 writes a chunk when it leaves the cache, where an I/O error (a full
+            # disk) is only printed; flushing makes it an exception here.
+            try:
+                f.flush()
+            except _H5_DAMAGE as exc:
+                raise _write_failed(self.path, exc) from exc
 
         grow(f["cells"]["indices"], np.concatenate([c.indices for c in chunks]))
         for name in chunks[0].extra:
@@ -610,7 +695,8 @@ class StoreWriter:
         self._flush()
         encoded = [k.encode("utf-8") for k in self._keys]
         width = max((len(k) for k in encoded), default=1)
-        f["cells"].create_dataset("keys", data=np.asarray(encoded, dtype=f"S{width}"))
+        f["cells"].create_dataset("keys", data=np.asarray(encoded, dtype=f"S{width}"),
+                                  chunks=True, fletcher32=True)
         for name, present in self._present.items():
             f["datasets"][name]["values"].attrs["present"] = present
         provenance = {**self._first_provenance, **self.provenance}
@@ -619,17 +705,17 @@ class StoreWriter:
         except (TypeError, ValueError) as exc:
             raise FormatError(f"provenance is not JSON-serialisable: {exc}") from exc
         a = f.attrs
-        a["format"] = FORMAT_NAME
+        a["format"] = _fixed(FORMAT_NAME)
         a["format_version"] = FORMAT_VERSION
         a["hash_version"] = HASH_VERSION
-        a["space"] = self._schema.space
+        a["space"] = _fixed(self._schema.space)
         a["n_cells"] = self._n
-        a["created"] = _now()
-        a["command"] = self.command
-        a["nasbench_tools_version"] = _tool_version()
-        a["store_uuid"] = uuid.uuid4().hex
-        a["provenance"] = prov_json
-        a["datasets"] = json.dumps([d[0] for d in self._schema.datasets])
+        a["created"] = _fixed(_now())
+        a["command"] = _fixed(self.command)
+        a["nasbench_tools_version"] = _fixed(_tool_version())
+        a["store_uuid"] = _fixed(uuid.uuid4().hex)
+        a["provenance"] = _fixed(prov_json)
+        a["datasets"] = _fixed(json.dumps([d[0] for d in self._schema.datasets]))
 
 
 def write_store(

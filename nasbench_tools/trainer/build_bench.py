@@ -49,6 +49,7 @@ __all__ = [
     "BuildSpec",
     "build_benchmark",
     "import_store",
+    "other_build",
     "split_half_tau",
     "stratified_cells",
     "table_from_db",
@@ -322,6 +323,27 @@ def benchmark_stats(table: TableData, metric: str = "val_accuracy", seed: int = 
     return out
 
 
+def other_build(meta: Any, spec: BuildSpec) -> str:
+    """Why the store of ``meta`` is not one of this build ('' if it is).
+
+    A build resumes from its own store; a store of another build (space, dataset, kernel,
+    recipe), or one not made by ``build-bench`` at all, is neither imported nor overwritten.
+    """
+    build = meta.provenance.get("build") or {}
+    if not build:
+        return (f"it holds a {meta.space!r} store not made by build-bench "
+                f"(made by {meta.command or 'an unknown command'!r})")
+    theirs = (meta.space, build.get("dataset"), build.get("kernel", "single"))
+    ours = (spec.space, spec.dataset, spec.kernel)
+    same_recipe = ("recipe" in build
+                   and Recipe.from_dict(build["recipe"]).fingerprint() == spec.recipe.fingerprint())
+    if theirs != ours or not same_recipe or spec.dataset not in meta.datasets:
+        return (f"it was built with (space, dataset, kernel) = {theirs} and recipe "
+                f"{build.get('recipe', {}).get('name')!r}; this build is {ours} with recipe "
+                f"{spec.recipe.name!r}")
+    return ""
+
+
 def import_store(db: ResultsDB, spec: BuildSpec, store: str | Path) -> int:
     """Put the trainings of a store written by this build back into ``db``.
 
@@ -359,15 +381,9 @@ def import_store(db: ResultsDB, spec: BuildSpec, store: str | Path) -> int:
 
     backend = H5Backend(store)
     meta = backend.meta
-    build = meta.provenance.get("build") or {}
-    theirs = (meta.space, build.get("dataset"), build.get("kernel", "single"))
-    ours = (spec.space, spec.dataset, spec.kernel)
-    same_recipe = ("recipe" in build
-                   and Recipe.from_dict(build["recipe"]).fingerprint() == spec.recipe.fingerprint())
-    if theirs != ours or not same_recipe or spec.dataset not in meta.datasets:
-        log.warning("%s: not imported, it was built with (space, dataset, kernel) = %s and "
-                    "recipe %s; this build is %s with recipe %s", store, theirs,
-                    build.get("recipe", {}).get("name"), ours, spec.recipe.name)
+    reason = other_build(meta, spec)
+    if reason:
+        log.warning("%s: not imported, %s", store, reason)
         return 0
     info = meta.datasets[spec.dataset]
     missing = [m for m in TRAINED_METRICS if m not in info.metrics]

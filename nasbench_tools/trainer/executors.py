@@ -378,8 +378,12 @@ def run_jobs(
                               job.seed, exc)
                     summary.failed[job.key] = repr(exc)
                 continue
-            for job, result in zip(task, results):
-                if db.add(job, result):
+            # One transaction per task: the seeds of a pack are stored together or not at
+            # all, so a killed build never resumes half a pack (which, trained again as a
+            # smaller pack, would come out in another floating-point order).
+            stored = db.add_all(list(zip(task, results)))
+            for job, result, new in zip(task, results, stored):
+                if new:
                     summary.stored += 1
                     if on_result is not None:
                         on_result(job, result)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from nasbench_tools.errors import NotInBenchmarkError, OutOfDomainError, allowed
+from nasbench_tools.io import fault_point, open_sqlite
 from nasbench_tools.trainer.recipes import Recipe
 
 __all__ = ["KERNELS", "Job", "ResultsDB", "job_key"]
@@ -125,6 +125,16 @@ def _shape_signature(space: str, cell: str) -> str:
     return "".join(str(int(v)) for v in matrix.flatten()) + f"/{matrix.shape[0]}"
 
 
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (key TEXT PRIMARY KEY, space TEXT, cell TEXT, dataset TEXT,
+    recipe TEXT, seed INTEGER, result TEXT, finished REAL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
+"""
+#: Columns of each table, in order (a file with others was written by another version).
+_COLUMNS = {"runs": ["key", "space", "cell", "dataset", "recipe", "seed", "result", "finished"],
+            "meta": ["name", "value"]}
+
+
 class ResultsDB:
     """SQLite table ``runs(key PRIMARY KEY, space, cell, dataset, recipe, seed, result)``.
 
@@ -137,16 +147,8 @@ class ResultsDB:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = sqlite3.connect(str(self.path), timeout=60)
-        self._con.execute("PRAGMA journal_mode=WAL")
-        self._con.execute(
-            "CREATE TABLE IF NOT EXISTS runs (key TEXT PRIMARY KEY, space TEXT, cell TEXT, "
-            "dataset TEXT, recipe TEXT, seed INTEGER, result TEXT, finished REAL)"
-        )
-        self._con.execute(
-            "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)"
-        )
-        self._con.commit()
+        # A damaged or foreign file is refused here, naming it (FormatError).
+        self._con = open_sqlite(self.path, schema=_SCHEMA, columns=_COLUMNS, timeout=60)
 
     def add(self, job: Job, result: dict[str, Any]) -> bool:
         """Store ``result`` of ``job``; return False (and store nothing) if it is already there."""
@@ -156,7 +158,37 @@ class ResultsDB:
              json.dumps(result), time.time()),
         )
         self._con.commit()
+        fault_point("train.stored")
         return cur.rowcount == 1
+
+    def add_all(self, items: Iterable[tuple[Job, dict[str, Any]]]) -> list[bool]:
+        """Store ``(job, result)`` pairs in one transaction (all or none, e.g. the seeds of
+        one packed training); per pair, whether it was new.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from nasbench_tools.trainer.recipes import get_recipe
+        >>> db = ResultsDB(pathlib.Path(tempfile.mkdtemp()) / "r.sqlite")
+        >>> jobs = [Job("nb201", "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", "digits",
+        ...             get_recipe("quick-cpu"), s) for s in (0, 1)]
+        >>> db.add_all([(jobs[0], {"records": []})])
+        [True]
+        >>> db.add_all([(j, {"records": []}) for j in jobs])
+        [False, True]
+        """
+        now = time.time()
+        flags = []
+        with self._con:
+            for job, result in items:
+                cur = self._con.execute(
+                    "INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (job.key, job.space, job.cell, job.dataset, job.recipe.fingerprint(),
+                     job.seed, json.dumps(result), now),
+                )
+                flags.append(cur.rowcount == 1)
+        fault_point("train.stored")
+        return flags
 
     def add_many(self, items: Iterable[tuple[Job, dict[str, Any]]]) -> int:
         """Store many ``(job, result)`` pairs in one transaction; return how many were new."""
@@ -167,6 +199,7 @@ class ResultsDB:
                 [(job.key, job.space, job.cell, job.dataset, job.recipe.fingerprint(), job.seed,
                   json.dumps(result), now) for job, result in items],
             )
+        fault_point("train.stored")
         return int(cur.rowcount)
 
     def __contains__(self, key: object) -> bool:

@@ -355,6 +355,45 @@ def _numeric(series: Any, column: str, path: Path) -> np.ndarray:
     return out
 
 
+def _check_complete(path: Path) -> None:
+    """Refuse a CSV that looks cut short: a last line without its line end, or a row with
+    fewer fields than the header (a truncated download, a crashed writer).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = p.write_text("a,b\\n1,2\\n3")
+    >>> try:
+    ...     _check_complete(p)
+    ... except FormatError as e:
+    ...     print(str(e).split(": ", 1)[1][:32])
+    its last line has no line end (t
+    """
+    if path.is_dir():
+        raise FormatError(f"{str(path)!r} is a directory, not a CSV file")
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            if size == 0:
+                raise FormatError(f"{path.name}: the file is empty")
+            fh.seek(size - 1)
+            last = fh.read(1)
+    except OSError as exc:
+        raise FormatError(f"cannot read CSV {str(path)!r}: {exc}") from exc
+    if last not in (b"\n", b"\r"):
+        raise FormatError(f"{path.name}: its last line has no line end (the file looks "
+                          "truncated; if it is complete, end it with a newline)")
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        reader = csv.reader(fh)
+        width = len(next(reader, []))
+        for row in reader:
+            if row and len(row) != width:
+                raise FormatError(f"{path.name}: line {reader.line_num} has {len(row)} fields, "
+                                  f"the header {width} (the file is damaged or truncated)")
+
+
 def convert(
     path: str | os.PathLike[str],
     *,
@@ -401,6 +440,7 @@ def convert(
     else:
         rec = CsvRecipe.from_dict(recipe)
 
+    _check_complete(p)
     try:
         frame = pd.read_csv(p, dtype={rec.key_column: str}, keep_default_na=True)
     except (OSError, ValueError) as exc:

@@ -306,6 +306,9 @@ def _frames(fh: IO[bytes], src: str, block: int,
                               f"header ({len(buf) - pos} of 12 bytes)")
         length, len_crc = _HEADER.unpack_from(buf, pos)
         need = 12 + length + 4
+        if base + pos + need > size and masked_crc32c(buf[pos:pos + 8]) != len_crc:
+            raise ChecksumError(f"{src}: record {rec} at byte offset {base + pos}: truncated or "
+                                f"damaged: its length field ({length}) fails its CRC32C")
         if base + pos + need > size:
             raise FormatError(
                 f"{src}: record {rec} at byte offset {base + pos}: truncated (declares "
@@ -512,10 +515,15 @@ def detect(path: str | os.PathLike[str]) -> bool:
         return False
     try:
         with path.open("rb") as fh:
+            head = fh.read(12)
+            if len(head) == 12 and path.suffix == ".tfrecord" and (
+                    _U32.unpack_from(head, 8)[0] == masked_crc32c(head[:8])):
+                return True  # TFRecord framing: damage further on is reported by convert
+            fh.seek(0)
             _, _, _, _, data, _ = next(_frames(fh, str(path), 1 << 16))
         row = json.loads(data)
         return isinstance(row, list) and len(row) == 5 and isinstance(row[0], str)
-    except (FormatError, StopIteration, ValueError, UnicodeDecodeError):
+    except (FormatError, StopIteration, ValueError, UnicodeDecodeError, OSError):
         return False
 
 

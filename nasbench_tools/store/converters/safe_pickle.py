@@ -46,13 +46,14 @@ import logging
 import os
 import pickle
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
-from nasbench_tools.errors import FormatError, UnsafePickleError, allowed
+from nasbench_tools.errors import ChecksumError, FormatError, UnsafePickleError, allowed
 
 __all__ = [
     "ALLOWED_GLOBALS",
@@ -403,16 +404,26 @@ def is_torch_legacy(path: str | os.PathLike[str]) -> bool:
 
 
 def _load_torch_zip(path: Path) -> Any:
-    with zipfile.ZipFile(path) as zf:
-        names = [n for n in zf.namelist() if n.endswith("/data.pkl") or n == "data.pkl"]
-        if len(names) != 1:
-            raise FormatError(
-                f"{path}: a torch zip file must hold exactly one '<name>/data.pkl'; "
-                f"found {names}"
-            )
-        logger.info("reading %s from torch zip container %s", names[0], path)
-        with zf.open(names[0]) as fh:
-            return safe_load(fh, source=f"{path}:{names[0]}")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist() if n.endswith("/data.pkl") or n == "data.pkl"]
+            if len(names) != 1:
+                raise FormatError(
+                    f"{path}: a torch zip file must hold exactly one '<name>/data.pkl'; "
+                    f"found {names}"
+                )
+            # Every member is read once against its CRC-32 before anything is unpickled.
+            bad = zf.testzip()
+            if bad is not None:
+                raise ChecksumError(f"{path}: zip member {bad!r} fails its CRC-32 check")
+            logger.info("reading %s from torch zip container %s", names[0], path)
+            with zf.open(names[0]) as fh:
+                obj = safe_load(fh, source=f"{path}:{names[0]}")
+                fh.read()  # to the end of the member, where zipfile checks the CRC-32
+                return obj
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as err:
+        raise FormatError(f"{path}: damaged zip container ({type(err).__name__}: {err})"
+                          ) from err
 
 
 def _load_torch_legacy(path: Path) -> Any:
