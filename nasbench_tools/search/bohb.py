@@ -144,6 +144,11 @@ class BOHBSearch(Searcher):
         """Run hpbandster code with this searcher's global-numpy state, quietly."""
         caller = np.random.get_state()  # noqa: NPY002 (hpbandster uses the legacy global)
         np.random.set_state(self._np_state)  # noqa: NPY002
+        # hpbandster's KDE generator logs every sampled vector and both KDEs at WARNING
+        # (hundreds of thousands of lines in a 500-run table); only its errors are news.
+        hp_log = logging.getLogger("hpbandster")
+        level = hp_log.level
+        hp_log.setLevel(logging.ERROR)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
@@ -151,6 +156,7 @@ class BOHBSearch(Searcher):
                 warnings.simplefilter("ignore", RuntimeWarning)  # statsmodels on 1-level KDE dims
                 yield
         finally:
+            hp_log.setLevel(level)
             self._np_state = np.random.get_state()  # noqa: NPY002
             np.random.set_state(caller)  # noqa: NPY002
 
