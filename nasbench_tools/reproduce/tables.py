@@ -962,8 +962,11 @@ _SSS_NEED = StoreNeed("sss", "nats_sss", min_cells=32768,
                       command=SSS_CONVERT)
 
 _SEARCH_EXPLAIN = {
-    "bohb": "BOHB queries both fidelities (12 and 200 epochs) with the budget accounting of "
-    "its own module; a gap here is not investigated by this table.",
+    "bohb": "The shared tables hold only the 12- and 200-epoch fidelities, so each promotion "
+    "is a 200-epoch query costing 16.7 twelve-epoch ones and a 12000 s run makes about 11 "
+    "queries (benchmarks/results/bohb_nb201.md); the NB201 script's BOHB used per-epoch "
+    "records of the 200-epoch runs (budgets of about 22, 67 and 200 epochs), which only the "
+    "official file has.",
     "*": "",
 }
 
