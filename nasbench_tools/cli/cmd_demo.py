@@ -33,7 +33,10 @@ _DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 
 def embedded_store(data_dir: Path = _DATA_DIR) -> Path | None:
-    """Path of the shipped embedded benchmark (newest ``embedded_nb201_*.h5``), if any.
+    """Path of the shipped embedded benchmark with the most cells (``embedded_nb201_*.h5``), if any.
+
+    A build in progress (``embedded_nb201_digits_all.h5`` grows towards the whole space)
+    takes over from the 666-cell store once it holds more cells.
 
     Examples
     --------
@@ -41,8 +44,12 @@ def embedded_store(data_dir: Path = _DATA_DIR) -> Path | None:
     >>> embedded_store(Path(tempfile.mkdtemp())) is None
     True
     """
+    from nasbench_tools.store import load_benchmark
+
     found = sorted(data_dir.glob("embedded_nb201_*.h5"))
-    return found[-1] if found else None
+    if not found:
+        return None
+    return max(found, key=lambda p: len(load_benchmark(p)))
 
 
 def register(subparsers: Any) -> None:
