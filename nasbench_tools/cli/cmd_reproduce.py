@@ -37,6 +37,11 @@ def run(args: argparse.Namespace) -> int:
     from nasbench_tools.reproduce.tables import check_names
 
     shared = Path(args.shared) if args.shared else None
+    # A store the user names must exist: a typo is a bad value (exit 2), not missing data.
+    for store in args.bench or []:
+        if not Path(store).is_file():
+            raise OutOfDomainError(f"--bench {store}: no such store file (give an .h5 store "
+                                   "made by nbt convert, or leave --bench out to use data/)")
     if args.list:
         sys.stdout.write("\n".join(list_tables(args.bench or [], shared)) + "\n")
         return 0

@@ -166,6 +166,18 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("demo zero queries", ["demo", "--queries", "0"], ["--queries"]),
     # the top level
     ("unknown command", ["frobnicate"], ["'frobnicate'", "search"]),
+    # reproduce
+    ("reproduce unknown table", ["reproduce", "nb999-search", "--bench", "{nb201}"],
+     ["'nb999-search'", "nb201-search"]),
+    ("reproduce negative runs", ["reproduce", "nb201-search", "--bench", "{nb201}",
+                                 "--runs", "-2"], ["-2"]),
+    ("reproduce missing store", ["reproduce", "nb201-search", "--bench", "{missing}"],
+     ["nope.h5"]),
+    # fetch
+    ("fetch unknown file", ["fetch", "nb999"], ["'nb999'", "nb101-only108"]),
+    ("fetch negative retries", ["fetch", "nb101-only108", "--retries", "-1"], ["-1"]),
+    ("fetch verify missing file", ["fetch", "nb101-only108", "--verify", "{missing}"],
+     ["nope.h5"]),
 ]
 
 
