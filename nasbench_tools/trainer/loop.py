@@ -330,6 +330,27 @@ def _resume(ckpt: Path | None, ident: dict[str, Any], model: Any,
     return state["records"]
 
 
+@torch.no_grad()
+def _evaluate_members(forward: Callable[[torch.Tensor], torch.Tensor], size: int, split: Split,
+                      batch_size: int) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Per-member mean loss and accuracy (percent) of ``size`` networks trained together.
+
+    ``forward(x)`` gives every member's logits, shape ``(size, batch, classes)``: the
+    seed-packed and the multi-architecture kernels share this; wall seconds last.
+    """
+    t0 = time.perf_counter()
+    loss_sum = torch.zeros(size, dtype=torch.float64)
+    correct = torch.zeros(size, dtype=torch.int64)
+    for i in range(0, len(split), batch_size):
+        x, y = split.x[i : i + batch_size], split.y[i : i + batch_size]
+        out = forward(x)
+        ce = nn.functional.cross_entropy(out.flatten(0, 1), y.repeat(size), reduction="none")
+        loss_sum += ce.view(size, -1).sum(1).double()
+        correct += (out.argmax(-1) == y).sum(1)
+    n = max(1, len(split))
+    return loss_sum / n, 100.0 * correct.double() / n, time.perf_counter() - t0
+
+
 def _save_checkpoint(path: Path, ident: dict[str, Any], model: Any,
                      opt: torch.optim.Optimizer, sched: Any, records: Any) -> None:
     """Write model, optimiser, scheduler, RNG and ``records`` (JSON form) atomically."""

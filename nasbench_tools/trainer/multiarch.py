@@ -68,6 +68,7 @@ from nasbench_tools.trainer.loop import (
     TrainResult,
     _augment,
     _epoch_seed,
+    _evaluate_members,
     _optimisation,
     _resume,
     _save_checkpoint,
@@ -577,19 +578,8 @@ _SKELETONS: dict[type, Callable[[Sequence[nn.Module]], nn.Module]] = {
 @torch.no_grad()
 def _evaluate(model: MultiArchModel, split: Split, batch_size: int) -> tuple[torch.Tensor, torch.Tensor, float]:
     """Per-network mean loss and accuracy (percent) on ``split``; wall seconds."""
-    t0 = time.perf_counter()
     model.eval()
-    P = model.size
-    loss_sum = torch.zeros(P, dtype=torch.float64)
-    correct = torch.zeros(P, dtype=torch.int64)
-    for i in range(0, len(split), batch_size):
-        x, y = split.x[i : i + batch_size], split.y[i : i + batch_size]
-        out = model(x)  # (P, batch, classes)
-        ce = nn.functional.cross_entropy(out.flatten(0, 1), y.repeat(P), reduction="none")
-        loss_sum += ce.view(P, -1).sum(1).double()
-        correct += (out.argmax(-1) == y).sum(1)
-    n = max(1, len(split))
-    return loss_sum / n, 100.0 * correct.double() / n, time.perf_counter() - t0
+    return _evaluate_members(model, model.size, split, batch_size)
 
 
 def train_models_multiarch(

@@ -53,6 +53,7 @@ from nasbench_tools.trainer.loop import (
     TrainResult,
     _augment,
     _epoch_seed,
+    _evaluate_members,
     _optimisation,
     _resume,
     _save_checkpoint,
@@ -158,18 +159,8 @@ class PackedModel:
 @torch.no_grad()
 def _evaluate(model: PackedModel, split: Split, batch_size: int) -> tuple[torch.Tensor, torch.Tensor, float]:
     """Per-network mean loss and accuracy (percent) on ``split``; wall seconds."""
-    t0 = time.perf_counter()
     model.eval()
-    loss_sum = torch.zeros(model.size, dtype=torch.float64)
-    correct = torch.zeros(model.size, dtype=torch.int64)
-    for i in range(0, len(split), batch_size):
-        x, y = split.x[i : i + batch_size], split.y[i : i + batch_size]
-        out = model(x, shared=True)  # (S, batch, classes)
-        ce = nn.functional.cross_entropy(out.flatten(0, 1), y.repeat(model.size), reduction="none")
-        loss_sum += ce.view(model.size, -1).sum(1).double()
-        correct += (out.argmax(-1) == y).sum(1)
-    n = max(1, len(split))
-    return loss_sum / n, 100.0 * correct.double() / n, time.perf_counter() - t0
+    return _evaluate_members(lambda x: model(x, shared=True), model.size, split, batch_size)
 
 
 @torch.no_grad()
