@@ -6,11 +6,12 @@ Rules of a run (the same in the ask/tell loop and in the vectorised one):
   and told again, without charging the budget (``repeats="cache"``), or charged again as
   the NAS-Bench-201 scripts do (``repeats="charge"``). Either way no cell is evaluated
   twice. The default is the searcher's ``repeats`` attribute: ``"cache"`` for all but
-  REINFORCE, whose converged policy would otherwise re-propose its cell for ever.
-* A multi-fidelity searcher (``multi_fidelity``, e.g. BOHB) also names the training epochs
-  of each ask (``searcher.fidelity``): the evaluator answers with ``evaluate_at(cell,
-  fidelity)`` and charges that fidelity's time, and the repeat cache is keyed by
-  ``(cell, fidelity)``, so a cell promoted from 12 to 200 epochs is evaluated (and charged)
+  REINFORCE, whose converged policy would otherwise re-propose its cell for ever, and BOHB
+  with ``budget_use="schedule"``, whose promotions the NAS-Bench-201 script pays again.
+* A multi-fidelity searcher (``multi_fidelity``, e.g. BOHB with ``budget_use="epochs"``)
+  also names the training epochs of each ask (``searcher.fidelity``): the evaluator answers
+  with ``evaluate_at(cell, fidelity)`` and charges that fidelity's time, and the repeat cache
+  is keyed by ``(cell, fidelity)``, so a cell promoted from 12 to 200 epochs is evaluated (and charged)
   again at 200, never twice at the same fidelity.
 * A query budget stops the run after that many charged queries. A time budget stops it at
   the first query whose cost would exceed the budget; that query is discarded, so the
