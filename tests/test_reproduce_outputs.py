@@ -19,9 +19,9 @@ def _table(tid: str) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
-def test_nb201_search_reproduces_rs_rea_reinforce() -> None:
+def test_nb201_search_reproduces_rs_rea_reinforce_bohb() -> None:
     t = _table("nb201-search")
-    for algo in ("rs", "rea", "reinforce"):
+    for algo in ("rs", "rea", "reinforce", "bohb"):
         rows = t[t.setting == algo]
         assert len(rows) == 4, algo  # two budgets x (test, val)
         assert (rows.verdict == "reproduced").all(), rows
@@ -37,5 +37,5 @@ def test_every_committed_verdict_that_is_not_reproduced_is_explained() -> None:
         assert d.name in TABLES, d
         t = pd.read_csv(d / "table.csv")
         other = t[t.verdict != "reproduced"]
-        assert other.explanation.fillna("").str.len().gt(10).all(), d.name
+        assert other.explanation.fillna("").astype(str).str.len().gt(10).all(), d.name
         assert (d / "command.txt").read_text().startswith("nbt reproduce")

@@ -91,6 +91,18 @@ def test_search_tables_have_ri_and_pictures(ran_all: Path) -> None:
     if "bohb" not in REGISTRY:
         assert (bohb["verdict"] == "not comparable").all()
         assert bohb["reason"].str.contains("searcher bohb not available in this build").all()
+    from nasbench_tools.search.bohb import bohb_available
+
+    if bohb_available():  # the NB201 script's protocol, with the RS rows' evaluator
+        from nasbench_tools.search import ResultsDB
+
+        db = ResultsDB(ran_all / "nb201-search" / "runs.sqlite")
+        for tag in ("q100", "s12000"):
+            cfg = db.config(f"bohb@{tag}")
+            assert cfg["searcher"]["budget_use"] == "schedule"
+            assert cfg["searcher"]["num_samples"] == 4 and cfg["repeats"] == "charge"
+            assert cfg["evaluator"] == db.config(f"rs@{tag}")["evaluator"]
+        assert bohb["ours_mean"].notna().all()
 
 
 def test_predictor_table_lists_every_table_predictor(ran_all: Path) -> None:

@@ -72,6 +72,8 @@ FACTORIES: dict[str, Callable[[int], Searcher]] = {
     "area": lambda s: AREA(TOY, ToyScorer(), n_samples=30, population_size=5, sample_size=2,
                            seed=s),
     "bohb": lambda s: BOHBSearch(TOY, fidelities=(12, 200), seed=s),
+    "bohb-schedule": lambda s: BOHBSearch(TOY, fidelities=(12, 200), budget_use="schedule",
+                                          seed=s),
     "robot": lambda s: RoBoT(TOY, [ToyScorer(), NoiseScorer()], n_bo=4, seed=s),
 }
 
@@ -88,6 +90,7 @@ if not optuna_available():  # optional dependency: its searchers are then left o
     del FACTORIES["robot"]
 if not bohb_available():
     del FACTORIES["bohb"]
+    del FACTORIES["bohb-schedule"]
 
 
 def test_every_registered_searcher_is_covered() -> None:

@@ -109,6 +109,19 @@ def _robot(args: argparse.Namespace, ctx: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _bohb(args: argparse.Namespace) -> dict[str, Any]:
+    from nasbench_tools.search.bohb import BOHB_PRESETS
+
+    if args.bohb_preset:
+        if args.bohb_preset not in BOHB_PRESETS:
+            raise OutOfDomainError(
+                f"unknown --bohb-preset {args.bohb_preset!r}; allowed: {allowed(BOHB_PRESETS)}"
+            )
+        return dict(BOHB_PRESETS[args.bohb_preset])
+    return {"fidelities": [int(f) for f in args.fidelities.split(",")], "eta": args.eta,
+            "budget_use": args.budget_use}
+
+
 def _predictor(args: argparse.Namespace, ctx: dict[str, Any]) -> Any:
     from predictors.registry import get_predictor
 
@@ -129,7 +142,7 @@ KWARGS: dict[str, Callable[[argparse.Namespace, dict[str, Any]], dict[str, Any]]
     "reinforce": lambda a, c: {"learning_rate": a.learning_rate, "ema_momentum": a.ema_momentum},
     "optuna": lambda a, c: {"sampler": a.sampler},
     "robot": _robot,
-    "bohb": lambda a, c: {"fidelities": [int(f) for f in a.fidelities.split(",")], "eta": a.eta},
+    "bohb": lambda a, c: _bohb(a),
     "naswot": lambda a, c: {"scorer": _scorer(a, c), "n_samples": a.n_samples},
     "area": lambda a, c: {
         "scorer": _scorer(a, c),
@@ -369,6 +382,14 @@ def register(subparsers: Any) -> None:
     g.add_argument("--fidelities", default="12,200",
                    help="BOHB budgets: training epochs of the store, comma-separated")
     g.add_argument("--eta", type=positive_int, default=3, help="BOHB successive-halving factor")
+    g.add_argument("--budget-use", default="epochs", choices=("epochs", "schedule"),
+                   help="BOHB: budgets are the queries' training epochs (epochs), or only "
+                   "shape the brackets, every query at the evaluator's search fidelity and "
+                   "charged, pick = incumbent at the largest budget (schedule, as the NB201 "
+                   "script; --fidelities is then min,max budget)")
+    g.add_argument("--bohb-preset",
+                   help="BOHB settings by name (nb201-script: the NAS-Bench-201 script's); "
+                   "overrides --fidelities, --eta and --budget-use")
     g.add_argument("--n-samples", type=positive_int, default=100, help="NASWOT / AREA cells scored")
     g.add_argument("--scores", default="naswot_score",
                    help="store feature used as proxy, or zc:NAME for a zero-cost scorer")

@@ -334,11 +334,13 @@ class Searcher(ABC):
     #: Registry name, e.g. ``"rea"``.
     algo: ClassVar[str] = ""
     #: Default cost of a re-proposed cell in the runner: ``"cache"`` (free) or ``"charge"``.
-    repeats: ClassVar[str] = "cache"
+    #: A class setting; a searcher whose mode decides it may set it per instance (BOHB).
+    repeats: str = "cache"
     #: Multi-fidelity searchers (BOHB) set this and, at every :meth:`ask`, the attribute
     #: ``fidelity`` (training epochs of that query); the runner then evaluates with the
     #: evaluator's ``evaluate_at(cell, fidelity)`` and keys its repeat cache by both.
-    multi_fidelity: ClassVar[bool] = False
+    #: Like ``repeats``, it may be set per instance.
+    multi_fidelity: bool = False
 
     def __init__(self, space: Any, *, seed: SeedLike = 0) -> None:
         self.space = space
@@ -372,6 +374,16 @@ class Searcher(ABC):
     @abstractmethod
     def tell(self, cell: Any, value: float) -> None:
         """Report the value of a cell returned by :meth:`ask` (higher is better)."""
+
+    def incumbent(self) -> Any | None:
+        """The cell this searcher recommends as its result, if it has its own rule.
+
+        The runner reports this cell (and records it in the trajectory whenever it changes)
+        instead of the best value seen. ``None`` (the default, and all searchers but BOHB in
+        ``budget_use="schedule"`` mode) means: no rule of its own, take the best value seen.
+        A returned cell must be one already evaluated in the run.
+        """
+        return None
 
     def describe(self) -> dict[str, Any]:
         """Hyper-parameters of this searcher, for the results database."""

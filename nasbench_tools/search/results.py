@@ -75,7 +75,8 @@ class RunResult:
         Reported metrics of the final pick (e.g. ``test_accuracy``).
     trajectory : list of lists
         ``[queries, seconds, best value, *best metrics]`` after every charged query that
-        improved the best value, plus the final state.
+        improved the best value (or changed the searcher's incumbent, for a searcher with
+        one), plus the final state.
     metric_names : list of str
         Names of the trailing trajectory columns.
     repeats : int

@@ -6,18 +6,22 @@ Rules of a run (the same in the ask/tell loop and in the vectorised one):
   and told again, without charging the budget (``repeats="cache"``), or charged again as
   the NAS-Bench-201 scripts do (``repeats="charge"``). Either way no cell is evaluated
   twice. The default is the searcher's ``repeats`` attribute: ``"cache"`` for all but
-  REINFORCE, whose converged policy would otherwise re-propose its cell for ever.
-* A multi-fidelity searcher (``multi_fidelity``, e.g. BOHB) also names the training epochs
-  of each ask (``searcher.fidelity``): the evaluator answers with ``evaluate_at(cell,
-  fidelity)`` and charges that fidelity's time, and the repeat cache is keyed by
-  ``(cell, fidelity)``, so a cell promoted from 12 to 200 epochs is evaluated (and charged)
+  REINFORCE, whose converged policy would otherwise re-propose its cell for ever, and BOHB
+  with ``budget_use="schedule"``, whose promotions the NAS-Bench-201 script pays again.
+* A multi-fidelity searcher (``multi_fidelity``, e.g. BOHB with ``budget_use="epochs"``)
+  also names the training epochs of each ask (``searcher.fidelity``): the evaluator answers
+  with ``evaluate_at(cell, fidelity)`` and charges that fidelity's time, and the repeat cache
+  is keyed by ``(cell, fidelity)``, so a cell promoted from 12 to 200 epochs is evaluated (and charged)
   again at 200, never twice at the same fidelity.
 * A query budget stops the run after that many charged queries. A time budget stops it at
   the first query whose cost would exceed the budget; that query is discarded, so the
   charged total never exceeds the budget.
 * ``max_repeats`` consecutive cached answers end a run (a searcher stuck on known cells).
 * The final pick is the cell with the best search value seen (the first on ties); the run
-  reports that cell's metrics (for NB201: 200-epoch test and validation accuracy).
+  reports that cell's metrics (for NB201: 200-epoch test and validation accuracy). A
+  searcher with a rule of its own (:meth:`~nasbench_tools.search.base.Searcher.incumbent`
+  returns a cell: BOHB with ``budget_use="schedule"`` names hpbandster's incumbent) is
+  reported with that cell instead, and the trajectory records that pick whenever it changes.
 
 :func:`run_many` gives run ``r`` the seed ``seed + r``. It computes the runs not yet in the
 results database: vectorised across runs for RS and REA on spaces with a code layout (bit
@@ -77,6 +81,27 @@ def _check_repeats(repeats: str) -> None:
         raise OutOfDomainError(
             f"unknown repeats policy {repeats!r}; allowed: {allowed(REPEAT_POLICIES)}"
         )
+
+
+def _pick(
+    searcher: Searcher, cache: Mapping[Any, Evaluation], multi: bool,
+    best: tuple[Any, Evaluation],
+) -> tuple[Any, Evaluation]:
+    """The run's pick now: the searcher's incumbent when it names one, else ``best``."""
+    cell = searcher.incumbent()
+    if cell is None:
+        return best
+    if multi:  # the incumbent's evaluation at the highest fidelity it was evaluated at
+        seen = [(k[1], ev) for k, ev in cache.items() if k[0] == cell]
+        ev = max(seen, key=lambda t: t[0])[1] if seen else None
+    else:
+        ev = cache.get(cell)
+    if ev is None:
+        raise OutOfDomainError(
+            f"searcher {searcher.algo!r} names as incumbent a cell this run never evaluated: "
+            f"{cell!r}"
+        )
+    return cell, ev
 
 
 def _metrics_row(ev: Evaluation, names: Sequence[str]) -> list[float]:
@@ -145,6 +170,7 @@ def run_search(
     n_repeats = 0
     consecutive = 0
     best: tuple[Any, Evaluation] | None = None
+    picked: tuple[Any, Evaluation] | None = None  # the pick so far (best, or incumbent)
     trajectory: list[list[float]] = []
     while not searcher.done:
         if budget.queries is not None and queries >= budget.queries:
@@ -178,18 +204,21 @@ def run_search(
             names = sorted(ev.metrics)
         if best is None or ev.value > best[1].value:
             best = (cell, ev)
-            trajectory.append([queries, spent, ev.value, *_metrics_row(ev, names)])
         searcher.tell(cell, ev.value)
+        now = _pick(searcher, cache, multi, best)
+        if picked is None or now[0] != picked[0] or now[1] != picked[1]:
+            picked = now
+            trajectory.append([queries, spent, now[1].value, *_metrics_row(now[1], names)])
     names = names or []
-    if best is None:
+    if picked is None:
         raise OutOfDomainError(
             f"run {run} evaluated no cell: the budget {budget.describe()} is below the cost "
             "of the first query"
         )
     last = trajectory[-1]
     if last[0] != queries or last[1] != spent:
-        trajectory.append([queries, spent, best[1].value, *_metrics_row(best[1], names)])
-    cell, ev = best
+        trajectory.append([queries, spent, picked[1].value, *_metrics_row(picked[1], names)])
+    cell, ev = picked
     text = cell.to_string() if hasattr(cell, "to_string") else str(cell)
     return RunResult(
         label=label or searcher.algo,
