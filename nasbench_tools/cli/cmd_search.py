@@ -211,6 +211,8 @@ def run(args: argparse.Namespace) -> int:
         raise OutOfDomainError(
             f"give one --label per --algo ({len(args.algo)}), got {len(args.label)}"
         )
+    if "bohb" in args.algo:
+        _bohb(args)  # check the BOHB options before the store is opened
     budget = Budget(seconds=args.budget_seconds, queries=args.budget_queries)
     bench = load_benchmark(args.bench)
     from nasbench_tools.search.evaluators import PROTOCOLS

@@ -254,7 +254,13 @@ class RecordedCost(CostModel):
     name = "recorded"
 
     def per_row(self, bench: Any, space: Any) -> np.ndarray:
-        train = np.asarray(bench.column("train_time", dataset=self.dataset, epoch=self.epoch))
+        hint = "use a modelled cost (--cost-model flops-120 or constant-120)"
+        try:
+            train = np.asarray(bench.column("train_time", dataset=self.dataset,
+                                            epoch=self.epoch))
+        except NotInBenchmarkError as e:
+            # a store converted from the accuracy-only CSV tables has no time column at all
+            raise NotInBenchmarkError(f"{e}; the recorded cost needs it: {hint}") from e
         try:
             val = np.asarray(bench.column("val_time", dataset=self.dataset, epoch=self.epoch))
             val = np.nan_to_num(val)
@@ -263,7 +269,7 @@ class RecordedCost(CostModel):
         if np.isnan(train).all():
             raise NotInBenchmarkError(
                 f"the store records no train_time for {self.dataset!r} at epoch {self.epoch}; "
-                "use a modelled cost (--cost-model flops-120 or constant-120)"
+                f"{hint}"
             )
         return np.asarray(train + val, dtype=np.float64)
 
