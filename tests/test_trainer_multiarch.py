@@ -335,6 +335,7 @@ def test_small_image_batchnorm_equals_torch_batchnorm(float64: Any) -> None:
     torch.manual_seed(0)
     ref = torch.nn.BatchNorm2d(6)
     grouped = multiarch_mod._group_bn([ref])
+    assert isinstance(grouped, torch.nn.BatchNorm2d)
     ref = ref.train()
     x = torch.randn(5, 6, 2, 2, requires_grad=True)
     for _ in range(2):
