@@ -346,3 +346,20 @@ def test_small_image_batchnorm_equals_torch_batchnorm(float64: Any) -> None:
         assert all(torch.allclose(u, v, atol=1e-12) for u, v in zip(ga, gb))
     for name in ("running_mean", "running_var", "num_batches_tracked"):
         assert torch.allclose(getattr(ref, name).double(), getattr(grouped, name).double(), atol=1e-12)
+
+
+def test_checkpoint_of_another_kernel_layout_is_refused(tmp_path: Path) -> None:
+    # A pack checkpoint whose grouped modules are laid out differently (another version of
+    # the kernel) is refused with FormatError, not a bare RuntimeError from torch.
+    from nasbench_tools.errors import FormatError
+
+    data = _small(64)
+    recipe = get_recipe("embedded", epochs=1, network={"C": 4, "N": 1, "prune": True})
+    members = [(NB201_CELLS[0], 0), (NB201_CELLS[1], 1)]
+    ckpt = tmp_path / "pack.pt"
+    train_cells_multiarch(members, data, recipe, checkpoint=ckpt)
+    state = torch.load(ckpt, weights_only=True)
+    state["model"] = {k.replace("cells.0", "cells.zero"): v for k, v in state["model"].items()}
+    torch.save(state, ckpt)
+    with pytest.raises(FormatError, match="does not fit"):
+        train_cells_multiarch(members, data, get_recipe(recipe), checkpoint=ckpt)

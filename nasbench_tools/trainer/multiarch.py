@@ -11,14 +11,15 @@ activations hold the channels of all networks side by side, ``(batch, P * C, H, 
   concatenation of the members' weights; a BatchNorm one BatchNorm over ``P * C`` channels
   (its statistics are per channel, hence per network); ReLU and pooling act per channel;
   the classifier is one batched matrix product;
-* an NB201 cell edge is computed *gathered*, not masked: for each edge the members are
-  split by their operation on it, the channel blocks of each group are gathered
-  (``index_select``), the group's operation runs once as a grouped module over those
-  members only, and the result is added back into the members' blocks of the destination
-  node (``index_add``) in edge order, so a node is the same sum in the same order as in the
-  member's own network; ``none`` (and, with ``prune=True``, every dead edge) does nothing,
-  ``skip_connect`` adds the gathered input. No member computes or stores an operation it
-  does not have, and no parameter is shared or created beyond the members' own.
+* an NB201 cell is computed *gathered*, not masked, one source node at a time: the channel
+  blocks of every ``(member, edge)`` pair leaving the node are gathered (``index_select``),
+  each operation runs once as one grouped module over the blocks that apply it, and each
+  result is added in place (``index_add_``) into its member's block of the destination node;
+  the edges into a node arrive in increasing source order (the architecture-string order),
+  so a node is the same sum in the same order as in the member's own network; ``none``
+  (and, with ``prune=True``, every dead edge) does nothing, ``skip_connect`` adds the
+  gathered input. No member computes or stores an operation it does not have, and no
+  parameter is shared or created beyond the members' own.
 
 Each member keeps its own data order, augmentation stream (from its own seed) and loss (the
 pack's loss is the sum of the members' mean losses, so each member's gradient is its own);
@@ -322,16 +323,22 @@ class _GroupedOpSet(nn.Module):
 
     def forward_into(self, x: torch.Tensor, acc: torch.Tensor | None) -> torch.Tensor | None:
         """Add every group's output on ``x`` into ``acc`` (``None``: zeros)."""
+        owned = False  # a zero tensor made here takes the groups' outputs in place
         for op, _ in self.plan:
             idx = getattr(self, f"idx_{op}")
             inp = x if idx is None else x.index_select(1, idx)
             y = inp if op == "skip_connect" else self.mods[op](inp)
             if idx is None:
                 acc = y if acc is None else acc + y
+            elif owned:
+                assert acc is not None
+                acc.index_add_(1, idx, y)
             else:
                 if acc is None:
-                    acc = x.new_zeros(x.shape[0], x.shape[1], *y.shape[2:])
-                acc = acc.index_add(1, idx, y)
+                    acc, owned = x.new_zeros(x.shape[0], x.shape[1], *y.shape[2:]), True
+                    acc.index_add_(1, idx, y)
+                else:
+                    acc = acc.index_add(1, idx, y)
         return acc
 
 
