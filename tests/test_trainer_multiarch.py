@@ -363,3 +363,24 @@ def test_checkpoint_of_another_kernel_layout_is_refused(tmp_path: Path) -> None:
     torch.save(state, ckpt)
     with pytest.raises(FormatError, match="does not fit"):
         train_cells_multiarch(members, data, get_recipe(recipe), checkpoint=ckpt)
+
+
+def test_no_gradient_parameters_shortcut_agrees_with_the_probe() -> None:
+    # _unused_parameters skips its gradient probe when every cell holds exactly its live
+    # edges; whatever the path, it must name the parameters autograd leaves without gradient.
+    space = get_space("nb201")
+    rng = np.random.default_rng(7)
+    data = _small(64)
+    cells = NB201_CELLS + [space.sample(rng) for _ in range(30)]
+    for prune in (True, False):
+        recipe = get_recipe("embedded", network={"C": 4, "N": 1, "prune": prune})
+        for cell in cells:
+            net = build_cell_network(cell, data, recipe, 0).eval()
+            names, params = zip(*net.named_parameters())
+            x = torch.zeros(2, 3, 8, 8)
+            x[1] = 1.0
+            grads = torch.autograd.grad(net(x).sum(), params, allow_unused=True)
+            expected = {k for k, g in zip(names, grads) if g is None}
+            assert multiarch_mod._unused_parameters(net) == expected, (cell.to_string(), prune)
+    # the cell without any path has parameters without gradient, pruned or not
+    assert multiarch_mod._unused_parameters(build_cell_network(NB201_CELLS[3], data, recipe, 0))

@@ -61,7 +61,7 @@ from torch import nn
 
 from nasbench_tools.errors import OutOfDomainError, allowed
 from nasbench_tools.networks.nb101 import ConvBnRelu, NB101Cell, NB101Network
-from nasbench_tools.networks.nb201 import TinyCellNetwork, TopologyCell
+from nasbench_tools.networks.nb201 import EDGES, TinyCellNetwork, TopologyCell, live_edges
 from nasbench_tools.networks.ops import Pooling, ReLUConvBN, ResNetBasicBlock
 from nasbench_tools.trainer.datasets import ImageData, Split, load_dataset
 from nasbench_tools.trainer.loop import (
@@ -516,6 +516,13 @@ class MultiArchModel(nn.Module):
 
 def _unused_parameters(net: nn.Module) -> set[str]:
     """Names of the parameters of ``net`` that get no gradient (do not reach the output)."""
+    if isinstance(net, TinyCellNetwork) and all(
+            cell.edges and [(d, s) for d, s, _ in cell.edges] ==
+            [e for e, live in zip(EDGES, live_edges(cell.ops)) if live]
+            for cell in net.cells if isinstance(cell, TopologyCell)):
+        # Every cell holds exactly its live edges (pruned, or nothing to prune), and at least
+        # one: each parameter lies on a path from the input to the output. No probe needed.
+        return set()
     # In eval mode the probe changes no state (no BatchNorm statistics), so it runs on the
     # network itself instead of a deep copy; which parameters reach the output does not
     # depend on the mode.
