@@ -19,7 +19,10 @@ in turn within each round, and the median over rounds is reported.
 
 Run: ``.venv/bin/python benchmarks/bench_trainer.py`` (writes ``benchmarks/results/trainer.md``;
 ``--section trainings`` for the second table only, ``--configs 16x1 16x2`` for the
-multi-architecture packs).
+multi-architecture packs; ``--reference-kernel FILE[:LABEL]`` also times the
+``train_cells_multiarch`` of another version of ``multiarch.py``, e.g. one extracted with
+``git show REV:nasbench_tools/trainer/multiarch.py``, in the same rounds, so that a change of the
+kernel is measured side by side with the kernel it replaces).
 """
 
 from __future__ import annotations
@@ -158,11 +161,25 @@ def packed_trainings(cells: list[Any], data: ImageData, recipe: Recipe, seeds: i
     return len(cells) * seeds / (time.perf_counter() - t0)
 
 
+def _load_kernel(path: str) -> Any:
+    """``train_cells_multiarch`` of the ``multiarch.py`` at ``path`` (another version)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("reference_multiarch", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load a kernel from {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.train_cells_multiarch
+
+
 def multiarch_trainings(cells: list[Any], data: ImageData, recipe: Recipe, K: int,
-                        S: int) -> float:
-    """``trainer.multiarch.train_cells_multiarch``: packs of ``K`` cells x ``S`` seeds."""
+                        S: int, kernel: Any = None) -> float:
+    """``trainer.multiarch.train_cells_multiarch`` (or ``kernel``): packs of ``K`` cells x ``S`` seeds."""
     from nasbench_tools.trainer.multiarch import train_cells_multiarch
 
+    if kernel is not None:
+        train_cells_multiarch = kernel
     t0 = time.perf_counter()
     for i in range(0, len(cells), K):
         train_cells_multiarch([(c, s) for c in cells[i : i + K] for s in range(S)], data,
@@ -178,6 +195,10 @@ def trainings_table(args: argparse.Namespace) -> list[str]:
     recipe = get_recipe("embedded")
     cells = stratified_cells("nb201", args.cells)
     configs = [tuple(int(v) for v in c.split("x")) for c in args.configs]
+    references = []
+    for ref in args.reference_kernel:
+        path, _, label = ref.partition(":")
+        references.append((f"({label or Path(path).stem})", _load_kernel(path)))
     runs: dict[str, list[float]] = {}
     load = [os.getloadavg()[0]]
     for r in range(args.rounds):
@@ -190,6 +211,11 @@ def trainings_table(args: argparse.Namespace) -> list[str]:
         for K, S in configs:
             kernels.append((f"multiarch, K={K} x S={S}",
                             lambda K=K, S=S: multiarch_trainings(cells, data, recipe, K, S)))
+        for label, kernel in references:
+            for K, S in configs:
+                kernels.append((f"multiarch {label}, K={K} x S={S}",
+                                lambda K=K, S=S, kernel=kernel: multiarch_trainings(
+                                    cells, data, recipe, K, S, kernel)))
         for name, fn in kernels:
             runs.setdefault(name, []).append(fn())
             log.info("round %d: %s %.2f trainings/s", r + 1, name, runs[name][-1])
@@ -229,6 +255,8 @@ def main() -> None:
     p.add_argument("--configs", nargs="+", default=["16x1", "8x2", "16x2", "16x4"],
                    help="multi-architecture packs, KxS (K cells x S seeds)")
     p.add_argument("--packed-seeds", type=int, default=4, help="S of the packed kernel")
+    p.add_argument("--reference-kernel", nargs="*", default=[], metavar="FILE[:LABEL]",
+                   help="other versions of multiarch.py to time in the same rounds")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(1)

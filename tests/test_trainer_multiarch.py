@@ -303,3 +303,84 @@ def test_train_fn_with_the_multiarch_kernel_averages_the_packed_seeds() -> None:
     ref = train_cells_multiarch([(NB201_CELLS[0], 3), (NB201_CELLS[0], 4)], "digits", fn.recipe)
     assert out["val_accuracy"] == pytest.approx(np.mean([r.final["val_accuracy"] for r in ref]))
     assert out["epochs"] == 1.0
+
+
+def test_evaluation_in_sub_batches_gives_the_logits_of_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    # _evaluate runs the pack on sub-batches (multiarch.EVAL_CHUNK images); in eval mode each
+    # image is computed on its own, so the logits are those of one big batch up to the
+    # rounding of oneDNN's batch-size-dependent convolution algorithms.
+    data = _small(64)
+    recipe = get_recipe("embedded", network={"C": 4, "N": 1, "prune": True})
+    model = MultiArchModel([build_cell_network(c, data, recipe, s)
+                            for s, c in enumerate(NB201_CELLS)]).eval()
+    with torch.no_grad():
+        whole = model(data.valid.x)
+    seen: list[torch.Tensor] = []
+    original = multiarch_mod._evaluate_members
+
+    def spy(forward: Any, size: int, split: Split, batch_size: int) -> Any:
+        seen.append(forward(split.x))
+        return original(forward, size, split, batch_size)
+
+    monkeypatch.setattr(multiarch_mod, "EVAL_CHUNK", 30)
+    monkeypatch.setattr(multiarch_mod, "_evaluate_members", spy)
+    multiarch_mod._evaluate(model, data.valid, 1000)
+    assert seen[0].shape == whole.shape
+    assert torch.allclose(seen[0], whole, rtol=0, atol=1e-6)
+
+
+def test_small_image_batchnorm_equals_torch_batchnorm(float64: Any) -> None:
+    # On images of at most SMALL_BN_PIXELS pixels a pack's BatchNorm normalises channel-major:
+    # the same output, gradients and running statistics as torch's BatchNorm2d.
+    torch.manual_seed(0)
+    ref = torch.nn.BatchNorm2d(6)
+    grouped = multiarch_mod._group_bn([ref])
+    assert isinstance(grouped, torch.nn.BatchNorm2d)
+    ref = ref.train()
+    x = torch.randn(5, 6, 2, 2, requires_grad=True)
+    for _ in range(2):
+        a, b = ref(x), grouped(x)
+        assert torch.allclose(a, b, atol=1e-12)
+        ga = torch.autograd.grad(a.square().sum(), (x, ref.weight))
+        gb = torch.autograd.grad(b.square().sum(), (x, grouped.weight))
+        assert all(torch.allclose(u, v, atol=1e-12) for u, v in zip(ga, gb))
+    for name in ("running_mean", "running_var", "num_batches_tracked"):
+        assert torch.allclose(getattr(ref, name).double(), getattr(grouped, name).double(), atol=1e-12)
+
+
+def test_checkpoint_of_another_kernel_layout_is_refused(tmp_path: Path) -> None:
+    # A pack checkpoint whose grouped modules are laid out differently (another version of
+    # the kernel) is refused with FormatError, not a bare RuntimeError from torch.
+    from nasbench_tools.errors import FormatError
+
+    data = _small(64)
+    recipe = get_recipe("embedded", epochs=1, network={"C": 4, "N": 1, "prune": True})
+    members = [(NB201_CELLS[0], 0), (NB201_CELLS[1], 1)]
+    ckpt = tmp_path / "pack.pt"
+    train_cells_multiarch(members, data, recipe, checkpoint=ckpt)
+    state = torch.load(ckpt, weights_only=True)
+    state["model"] = {k.replace("cells.0", "cells.zero"): v for k, v in state["model"].items()}
+    torch.save(state, ckpt)
+    with pytest.raises(FormatError, match="does not fit"):
+        train_cells_multiarch(members, data, get_recipe(recipe), checkpoint=ckpt)
+
+
+def test_no_gradient_parameters_shortcut_agrees_with_the_probe() -> None:
+    # _unused_parameters skips its gradient probe when every cell holds exactly its live
+    # edges; whatever the path, it must name the parameters autograd leaves without gradient.
+    space = get_space("nb201")
+    rng = np.random.default_rng(7)
+    data = _small(64)
+    cells = NB201_CELLS + [space.sample(rng) for _ in range(30)]
+    for prune in (True, False):
+        recipe = get_recipe("embedded", network={"C": 4, "N": 1, "prune": prune})
+        for cell in cells:
+            net = build_cell_network(cell, data, recipe, 0).eval()
+            names, params = zip(*net.named_parameters())
+            x = torch.zeros(2, 3, 8, 8)
+            x[1] = 1.0
+            grads = torch.autograd.grad(net(x).sum(), params, allow_unused=True)
+            expected = {k for k, g in zip(names, grads) if g is None}
+            assert multiarch_mod._unused_parameters(net) == expected, (cell.to_string(), prune)
+    # the cell without any path has parameters without gradient, pruned or not
+    assert multiarch_mod._unused_parameters(build_cell_network(NB201_CELLS[3], data, recipe, 0))

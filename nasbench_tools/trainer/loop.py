@@ -322,7 +322,11 @@ def _resume(ckpt: Path | None, ident: dict[str, Any], model: Any,
     state = _load_checkpoint(ckpt, ident) if ckpt is not None else None
     if state is None:
         return None
-    model.load_state_dict(state["model"])
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as exc:  # missing / unexpected keys or shapes
+        raise FormatError(f"checkpoint {ckpt} does not fit this network (written by another "
+                          f"version of the kernel?): {str(exc)[:200]}; delete it to restart") from exc
     opt.load_state_dict(state["optimizer"])
     sched.load_state_dict(state["scheduler"])
     torch.set_rng_state(state["torch_rng"])
