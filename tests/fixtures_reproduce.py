@@ -160,6 +160,14 @@ def published_dir(root: Path) -> Path:
         + "NB201,nb201-search,nb201,rea,cifar10,test_accuracy,93.92,0.30,500,%,yes,Table 5\n"
         + "NASWOT,naswot-tau,nb201,naswot,cifar10,kendall_tau,0.574,,,,no,Figure 2\n"
         + "ZC,zc-proxies,nb201,synflow,cifar10,spearman_rho,0.74,,,,yes,Table 1\n"
+        + "NATS,natsbench-sss-search,nats-sss,rs,cifar100,test_accuracy,69.72,0.61,500,%,no,"
+        "NASWOT Table 2(b)\n"
+        + "NASWOT,naswot-nats-sss-search,nats-sss,naswot-n100,imagenet16-120,val_accuracy,"
+        "42.68,2.58,500,%,yes,Table 2(b)\n"
+        + "ReNAS,renas-nb101-search,nb101,renas-6,cifar10,test_accuracy,93.95,0.11,,%,no,"
+        "result.PNG\n"
+        + "NASWOT,naswot-nb101-search,nb101,rea,cifar10,test_accuracy,93.87,0.22,50,%,yes,"
+        "Table 1\n"
     )
     return root
 

@@ -1186,7 +1186,7 @@ def _ranking_rows(table: ReproTable, ctx: Context, result: TableResult,
     test = test[np.isfinite(test)]
     frame = result.runs
     for setting, pub in settings.items():
-        part = frame[frame["algo"] == setting] if len(frame) else frame
+        part = frame[frame["algo"].str.split("@").str[0] == setting] if len(frame) else frame
         picks = part["test_accuracy"].to_numpy(np.float64) if "test_accuracy" in part else []
         ranks = [100.0 * (len(test) - np.searchsorted(test, p, side="right")) / len(test)
                  for p in picks if np.isfinite(p)]
