@@ -25,7 +25,8 @@ STORES = ("target", "whole", "zc", "embedded", "nb101", "zcnb101", "sss", "zcsss
 
 @pytest.fixture(scope="module", autouse=True)
 def small_nb101() -> Iterator[None]:
-    """Relax the NB101 tables' min-cells need to the test store (restored afterwards)."""
+    """Relax the NB101 tables' min-cells need to the test store, and the ReNAS search's
+    training epochs (restored afterwards)."""
     with pytest.MonkeyPatch.context() as mp:
         for tid in NB101_TABLES:
             t = TABLES[tid]
@@ -33,6 +34,8 @@ def small_nb101() -> Iterator[None]:
                           if isinstance(n, repro_tables.StoreNeed) and n.space == "nb101" else n
                           for n in t.needs)
             mp.setitem(TABLES, tid, dataclasses.replace(t, needs=needs))
+        # and train the ReNAS predictor of the search for a few epochs only (CPU time)
+        mp.setattr(repro_tables, "RENAS_SEARCH_PARAMS", {"epochs": 3, "batch_size": 1024})
         yield
 
 
