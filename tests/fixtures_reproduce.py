@@ -160,5 +160,105 @@ def published_dir(root: Path) -> Path:
         + "NB201,nb201-search,nb201,rea,cifar10,test_accuracy,93.92,0.30,500,%,yes,Table 5\n"
         + "NASWOT,naswot-tau,nb201,naswot,cifar10,kendall_tau,0.574,,,,no,Figure 2\n"
         + "ZC,zc-proxies,nb201,synflow,cifar10,spearman_rho,0.74,,,,yes,Table 1\n"
+        + "NATS,natsbench-sss-search,nats-sss,rs,cifar100,test_accuracy,69.72,0.61,500,%,no,"
+        "NASWOT Table 2(b)\n"
+        + "NASWOT,naswot-nats-sss-search,nats-sss,naswot-n100,imagenet16-120,val_accuracy,"
+        "42.68,2.58,500,%,yes,Table 2(b)\n"
+        + "ReNAS,renas-nb101-search,nb101,renas-6,cifar10,test_accuracy,93.95,0.11,,%,no,"
+        "result.PNG\n"
+        + "NASWOT,naswot-nb101-search,nb101,rea,cifar10,test_accuracy,93.87,0.22,50,%,yes,"
+        "Table 1\n"
     )
     return root
+
+
+# --------------------------------------------------------------------------- NB101, NATS-sss
+def _nb101_cells(n: int, seed: int) -> list[object]:
+    space = get_space("nb101")
+    return list({c.hash: c for c in space.sample(np.random.default_rng(seed), n)}.values())  # type: ignore[attr-defined]
+
+
+def nb101_store(path: Path, n: int = 40) -> Path:
+    """``n`` random NB101 cells (a stand-in for the 423,624 of the official file: the tests
+    relax the min-cells need): cifar10 val/test accuracy and train_time at epoch 108, three
+    repeats, the cells' matrices and ops."""
+    from nasbench_tools.spaces.nb101.arrays import KIND_INPUT, KIND_OUTPUT, KIND_PAD
+    from nasbench_tools.spaces.nb101.ops import OP_CODE
+
+    cells = _nb101_cells(n, 11)
+    m = len(cells)
+    rng = np.random.default_rng(12)
+    conv = np.array([sum("conv3x3" in op for op in c.ops) for c in cells])  # type: ignore[attr-defined]
+    base = 88.0 + 1.2 * conv + rng.normal(scale=0.5, size=m)
+    vals = np.empty((m, 3, 1, 3), dtype=np.float32)
+    for s in range(3):
+        vals[:, s, 0, 0] = base + rng.normal(scale=0.2, size=m)
+        vals[:, s, 0, 1] = base - 0.5 + rng.normal(scale=0.2, size=m)
+        vals[:, s, 0, 2] = 1500.0 + 300 * conv
+    kinds = {**OP_CODE, "input": KIND_INPUT, "output": KIND_OUTPUT}
+    matrix = np.zeros((m, 7, 7), dtype=np.uint8)
+    ops = np.full((m, 7), KIND_PAD, dtype=np.uint8)
+    for r, c in enumerate(cells):
+        k = c.num_vertices  # type: ignore[attr-defined]
+        matrix[r, :k, :k] = c.matrix  # type: ignore[attr-defined]
+        ops[r, :k] = [kinds[o] for o in c.ops]  # type: ignore[attr-defined]
+    ds = DatasetTable("cifar10", (0, 1, 2), ((108, 108),),
+                      ("val_accuracy", "test_accuracy", "train_time"), vals)
+    keys = [c.hash for c in cells]  # type: ignore[attr-defined]
+    return write_store(TableData("nb101", keys, np.arange(m), {"cifar10": ds},
+                                 extra={"nb101_matrix": matrix, "nb101_ops": ops}), path)
+
+
+def nb101_zc_store(path: Path, n: int = 25) -> Path:
+    """A NASWOT zc store (as ``nbt zc-score nb101`` writes it: hashes, no metrics) for the
+    first ``n`` cells of :func:`nb101_store` plus a few cells it lacks."""
+    cells = _nb101_cells(40, 11)[:n] + _nb101_cells(5, 99)
+    m = len(cells)
+    score = np.random.default_rng(13).normal(size=m)
+    ds = DatasetTable("cifar10", (), (), (), np.empty((m, 0, 0, 0), dtype=np.float32),
+                      features={"zc_naswot": score})
+    keys = [c.hash for c in cells]  # type: ignore[attr-defined]
+    return write_store(TableData("nb101", keys, np.arange(m), {"cifar10": ds}), path)
+
+
+SSS_DATASETS = {"cifar10-valid": ("val_accuracy",), "cifar10": ("test_accuracy",),
+                "cifar100": ("val_accuracy", "test_accuracy"),
+                "ImageNet16-120": ("val_accuracy", "test_accuracy")}
+
+
+def sss_store(path: Path) -> Path:
+    """All 32,768 size-space cells (REINFORCE and the vectorised searchers draw from the whole
+    space): hp 12 and 90 accuracies per dataset, a 12-epoch train_time of 2000 s (so a 12000 s
+    budget is 6 queries)."""
+    lay = code_layout("nats_sss")
+    cells = [lay.from_code(c) for c in range(lay.size)]
+    n = len(cells)
+    width = np.array([sum(int(x) for x in c.to_string().split(":")) for c in cells],  # type: ignore[attr-defined]
+                     dtype=np.float64)
+    rng = np.random.default_rng(14)
+    tables = {}
+    for name, metrics in SSS_DATASETS.items():
+        acc90 = 60.0 + width / 16 + rng.normal(scale=0.5, size=n)
+        acc12 = acc90 - 10 + rng.normal(scale=1.0, size=n)
+        cols = [np.stack([acc12, acc90], axis=1)] * len(metrics)
+        cols.append(np.stack([np.full(n, 2000.0), np.full(n, 15000.0)], axis=1))
+        vals = np.stack(cols, axis=2).reshape(n, 1, 2, len(metrics) + 1).astype(np.float32)
+        tables[name] = DatasetTable(name, (0,), ((12, 12), (90, 90)), (*metrics, "train_time"),
+                                    vals)
+    keys = [c.to_string() for c in cells]  # type: ignore[attr-defined]
+    return write_store(TableData("nats_sss", keys, np.arange(n), tables), path)
+
+
+def sss_zc_store(path: Path, n: int = 300) -> Path:
+    """NASWOT scores of ``n`` random size-space cells (a uniform sample, as ``nbt zc-score
+    nats_sss --cells N`` writes)."""
+    lay = code_layout("nats_sss")
+    rng = np.random.default_rng(15)
+    codes = np.sort(rng.choice(lay.size, n, replace=False))
+    cells = [lay.from_code(int(c)) for c in codes]
+    score = np.array([sum(int(x) for x in c.to_string().split(":")) for c in cells],  # type: ignore[attr-defined]
+                     dtype=np.float64) + rng.normal(scale=20, size=n)
+    ds = DatasetTable("cifar10", (), (), (), np.empty((n, 0, 0, 0), dtype=np.float32),
+                      features={"zc_naswot": score})
+    keys = [c.to_string() for c in cells]  # type: ignore[attr-defined]
+    return write_store(TableData("nats_sss", keys, codes.astype(np.int64), {"cifar10": ds}), path)

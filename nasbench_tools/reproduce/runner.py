@@ -49,16 +49,13 @@ def list_tables(stores: Sequence[str | Path], shared: Path | None = None) -> lis
     lines = []
     for t in TABLES.values():
         found_s, found_f, missing = resolve(t, candidates, shared)
-        state = "runnable" if not missing and t.runner else (
-            "data missing" if missing else "not runnable in this build")
+        state = "data missing" if missing else "runnable"
         lines.append(f"{t.id}  [{state}]  {t.paper}: {t.title}")
         for need in t.needs:
             where = found_s.get(need.key) or found_f.get(need.key)
             lines.append(f"    needs {need.describe()}: " + (f"found {where}" if where else "MISSING"))
         for m in missing:
             lines.append(f"    missing: {m}")
-        if t.unavailable:
-            lines.append(f"    note: {t.unavailable}; no runner in this build")
     return lines
 
 
@@ -81,11 +78,10 @@ def run_table(
     table = TABLES[table_id]
     shared = shared or default_shared_dir()
     found_s, found_f, missing = resolve(table, known_stores(stores), shared)
-    if missing or table.runner is None:
-        why = missing or [table.unavailable or "no runner"]
+    if missing:
         text = f"## {table.id}: {table.title}\n\nPaper: {table.paper}.\n\nNot run: " + \
-            "; ".join(why) + "\n"
-        return Outcome(table, text, None, list(why), None)
+            "; ".join(missing) + "\n"
+        return Outcome(table, text, None, list(missing), None)
     out = Path(output) / table.id
     out.mkdir(parents=True, exist_ok=True)
     ctx = Context(found_s, found_f, out, runs or table.default_runs, published, progress)

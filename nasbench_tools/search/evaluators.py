@@ -110,22 +110,26 @@ class Protocol_:
     report: Mapping[str, Query]
 
 
-def _nb201(dataset: str, search_ds: str, val_ds: str) -> Protocol_:
+def _nb201(dataset: str, search_ds: str, val_ds: str, final: int = 200) -> Protocol_:
     return Protocol_(
         Query("val_accuracy", search_ds, 12),
         {
-            "test_accuracy": Query("test_accuracy", dataset, 200),
-            "val_accuracy": Query("val_accuracy", val_ds, 200),
+            "test_accuracy": Query("test_accuracy", dataset, final),
+            "val_accuracy": Query("val_accuracy", val_ds, final),
         },
     )
 
 
 #: Protocol presets. ``nb201-cifar10``: search on 12-epoch cifar10-valid x-valid, report the
-#: 200-epoch cifar10 (train+valid) test and cifar10-valid x-valid accuracies.
+#: 200-epoch cifar10 (train+valid) test and cifar10-valid x-valid accuracies. ``nats-sss-*``:
+#: the NATS-Bench size space the same way (hp "12" searched), reported at hp "90".
 PROTOCOLS: dict[str, Protocol_] = {
     "nb201-cifar10": _nb201("cifar10", "cifar10-valid", "cifar10-valid"),
     "nb201-cifar100": _nb201("cifar100", "cifar100", "cifar100"),
     "nb201-imagenet16-120": _nb201("ImageNet16-120", "ImageNet16-120", "ImageNet16-120"),
+    "nats-sss-cifar10": _nb201("cifar10", "cifar10-valid", "cifar10-valid", 90),
+    "nats-sss-cifar100": _nb201("cifar100", "cifar100", "cifar100", 90),
+    "nats-sss-imagenet16-120": _nb201("ImageNet16-120", "ImageNet16-120", "ImageNet16-120", 90),
     "nb101": Protocol_(
         Query("val_accuracy", "cifar10", 108),
         {

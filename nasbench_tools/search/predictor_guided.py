@@ -50,7 +50,13 @@ from typing import Any
 import numpy as np
 
 from nasbench_tools.errors import OutOfDomainError, allowed
-from nasbench_tools.search.base import Proposals, Searcher, SeedLike, proposals_for
+from nasbench_tools.search.base import (
+    PoolProposals,
+    Proposals,
+    Searcher,
+    SeedLike,
+    proposals_for,
+)
 
 __all__ = [
     "ACQUISITIONS",
@@ -141,8 +147,9 @@ class PredictorGuidedSearch(Searcher):
     top_k : int, default 10
         Cells evaluated per round.
     pool_size : int or None, default None
-        ``None`` ranks the whole space (``space.all_cells()``); an int ranks that many
-        random cells per round.
+        ``None`` ranks the whole space (``space.all_cells()``, or every cell of a
+        :class:`~nasbench_tools.search.base.PoolProposals` given as ``proposals``); an int
+        ranks that many random cells per round.
     prune_features : int, default 0
         GBDT-NAS-3S style pruning: features excluded per round (0 = off).
     shap_sample : int, default 256
@@ -231,7 +238,8 @@ class PredictorGuidedSearch(Searcher):
     # ------------------------------------------------------------------ helpers
     def _whole_space(self) -> tuple[list[Any], np.ndarray]:
         if self._space_cache is None:
-            cells = list(self.space.all_cells())
+            pool = self.proposals.cells if isinstance(self.proposals, PoolProposals) else None
+            cells = list(self.space.all_cells()) if pool is None else list(pool)
             self._space_cache = (cells, np.asarray(self.space.encode(cells, self.encoding)))
         return self._space_cache
 
