@@ -255,7 +255,7 @@ FBNET_FEATURES: tuple[str, ...] = (
     "onehot+zc_naswot+zc_params+flops",
     "path+zc_naswot+zc_params+flops",
     "onehot+graph+zc_naswot+zc_params+flops",
-    "onehot+graph+zc_naswot+zc_synflow+zc_params+flops",
+    "onehot+graph+zc_naswot+log_zc_synflow+zc_params+flops",
     "onehot+jacov+params+flops",
     "path+jacov+params+flops",
 )
@@ -292,16 +292,16 @@ VOTE_FEATURES: dict[int, tuple[str, ...]] = {
     3: (
         "onehot+graph+zc",
         "onehot+graph+zc_naswot+zc_params+flops",
-        "onehot+graph+zc_synflow+zc_params+flops",
+        "onehot+graph+log_zc_synflow+zc_params+flops",
         "onehot+graph+zc_jacob_cov+zc_params+flops",
     ),
     4: (
-        "onehot+graph+zc_naswot+zc_synflow+zc_params+flops",
+        "onehot+graph+zc_naswot+log_zc_synflow+zc_params+flops",
         "onehot+graph+zc_naswot+zc_jacob_cov+zc_params+flops",
-        "onehot+graph+zc_synflow+zc_jacob_cov+zc_params+flops",
-        "onehot+zc_naswot+zc_synflow+zc_params+flops",
+        "onehot+graph+log_zc_synflow+zc_jacob_cov+zc_params+flops",
+        "onehot+zc_naswot+log_zc_synflow+zc_params+flops",
     ),
-    5: ("onehot+graph+zc_naswot+zc_synflow+zc_jacob_cov+zc_params+flops",),
+    5: ("onehot+graph+zc_naswot+log_zc_synflow+zc_jacob_cov+zc_params+flops",),
 }
 
 def _robot(*, random_state: int | None = None, n_jobs: int = 1) -> Any:
