@@ -57,6 +57,7 @@ __all__ = [
     "FEATURE_SETS",
     "GRAPH_FEATURES",
     "IMPUTE",
+    "LOG_PREFIX",
     "FeatureSet",
     "compose_feature_set",
     "get_feature_set",
@@ -64,6 +65,7 @@ __all__ = [
     "known_columns",
     "register_feature_set",
     "resolve_extra",
+    "signed_log10",
     "zero_cost_column",
 ]
 
@@ -211,6 +213,25 @@ BLOCKS: dict[str, Callable[[Sequence[Any], Any], np.ndarray]] = {
 #: Extra names ``"zc:<proxy>"`` are scored by ``predictors.zerocost`` (training-free scorers).
 ZC_PREFIX = "zc:"
 
+#: Prefix of a transformed column: ``"log_<column>"`` is ``sign(x) * log10(1 + |x|)`` of
+#: ``<column>`` (monotone, 0 stays 0, finite for every finite value). For proxies whose
+#: values exceed float32 (our synflow reaches 7.7e49 on NB201; XGBoost and scikit-learn's
+#: trees read float32) and whose scale spans many decades.
+LOG_PREFIX = "log_"
+
+
+def signed_log10(col: np.ndarray) -> np.ndarray:
+    """``sign(x) * log10(1 + |x|)``: monotone, odd, 0 -> 0; NaN and +-inf are kept.
+
+    Examples
+    --------
+    >>> signed_log10(np.array([0.0, 9.0, -99.0, 7.7e49])).round(3).tolist()
+    [0.0, 1.0, -2.0, 49.886]
+    """
+    col = np.asarray(col, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.sign(col) * np.log10(1.0 + np.abs(col))
+
 #: Directory of HDF5 score caches for ``"zc:<proxy>"`` extras (one file per proxy), or None.
 ZC_CACHE_DIR: Path | None = None
 
@@ -269,6 +290,11 @@ def resolve_extra(
     [3.0, 4.0]
     """
     n = len(cells)
+    if name.startswith(LOG_PREFIX) and not (extras is not None and name in extras):
+        base = name[len(LOG_PREFIX):]
+        return signed_log10(
+            resolve_extra(base, cells, extras=extras, bench=bench, dataset=dataset, space=space)
+        )
     if extras is not None and name in extras:
         col = np.asarray(extras[name], dtype=np.float64).ravel()
         if col.shape != (n,):
@@ -592,14 +618,19 @@ def compose_feature_set(name: str, *, columns: Iterable[str] = ()) -> FeatureSet
             blocks.append(part)
         elif part in COLUMN_GROUPS:
             extras.extend(COLUMN_GROUPS[part])
-        elif part in cols or (part.startswith(ZC_PREFIX) and len(part) > len(ZC_PREFIX)):
+        elif (
+            part in cols
+            or (part.startswith(ZC_PREFIX) and len(part) > len(ZC_PREFIX))
+            or (part.startswith(LOG_PREFIX) and part[len(LOG_PREFIX):] in cols)
+        ):
             extras.append(part)
         else:
             raise OutOfDomainError(
                 f"unknown feature set {name!r} (part {part!r} is unknown); allowed: a "
                 f"registered set ({allowed(FEATURE_SETS, limit=40)}) or parts joined by '+': "
                 f"encodings {allowed(ENCODINGS)}, blocks {allowed(BLOCKS)}, column groups "
-                f"{allowed(COLUMN_GROUPS)}, columns {allowed(cols, limit=20)} or 'zc:<proxy>'"
+                f"{allowed(COLUMN_GROUPS)}, columns {allowed(cols, limit=20)}, 'log_<column>' or "
+                f"'zc:<proxy>'"
             )
     description = " + ".join(
         [*([f"{encoding} encoding"] if encoding else []), *blocks, *dict.fromkeys(extras)]

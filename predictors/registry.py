@@ -255,9 +255,54 @@ FBNET_FEATURES: tuple[str, ...] = (
     "onehot+zc_naswot+zc_params+flops",
     "path+zc_naswot+zc_params+flops",
     "onehot+graph+zc_naswot+zc_params+flops",
+    "onehot+graph+zc_naswot+log_zc_synflow+zc_params+flops",
     "onehot+jacov+params+flops",
     "path+jacov+params+flops",
 )
+
+def _gbdt_rf(*, random_state: int | None = None, n_jobs: int = 1) -> Any:
+    from predictors.baselines import RandomForestPredictor
+    from predictors.ensemble import AveragePredictor
+    from predictors.gbdt import GBDTPredictor
+
+    return AveragePredictor(
+        estimators=(GBDTPredictor(n_jobs=n_jobs, **GBDT_TUNED),
+                    RandomForestPredictor(n_jobs=n_jobs)),
+        random_state=random_state,
+    )
+
+
+def _gbdt_vote(n_vote: int) -> Callable[..., Any]:
+    def factory(*, random_state: int | None = None, n_jobs: int = 1) -> Any:
+        from predictors.ensemble import RankVotePredictor
+        from predictors.gbdt import GBDTPredictor
+
+        return RankVotePredictor(
+            estimator=GBDTPredictor(n_jobs=n_jobs, **GBDT_TUNED),
+            vote_columns=tuple(range(-n_vote, 0)),
+            random_state=random_state,
+        )
+
+    return factory
+
+
+#: Feature sets ending in exactly 3 / 4 / 5 zero-cost columns (proxies, params, FLOPs): the
+#: ones ``gbdt_vote3`` / ``gbdt_vote`` / ``gbdt_vote5`` accept (they vote over those columns).
+VOTE_FEATURES: dict[int, tuple[str, ...]] = {
+    3: (
+        "onehot+graph+zc",
+        "onehot+graph+zc_naswot+zc_params+flops",
+        "onehot+graph+log_zc_synflow+zc_params+flops",
+        "onehot+graph+zc_jacob_cov+zc_params+flops",
+    ),
+    4: (
+        "onehot+graph+zc_naswot+log_zc_synflow+zc_params+flops",
+        "onehot+graph+zc_naswot+zc_jacob_cov+zc_params+flops",
+        "onehot+graph+log_zc_synflow+zc_jacob_cov+zc_params+flops",
+        "onehot+zc_naswot+log_zc_synflow+zc_params+flops",
+    ),
+    5: ("onehot+graph+zc_naswot+log_zc_synflow+zc_jacob_cov+zc_params+flops",),
+}
 
 def _robot(*, random_state: int | None = None, n_jobs: int = 1) -> Any:
     from predictors.robot import RoBoTPredictor
@@ -371,6 +416,38 @@ for _spec in (
         "onehot+graph+zc",
         features=FBNET_FEATURES,
         description="average of gbdt_tuned and fbnet_in (standardised predictions)",
+    ),
+    PredictorSpec(
+        "gbdt_rf",
+        "trained",
+        _gbdt_rf,
+        "onehot+graph+zc",
+        description="average of gbdt_tuned and rf (standardised predictions, equal weights)",
+    ),
+    PredictorSpec(
+        "gbdt_vote",
+        "trained",
+        _gbdt_vote(4),
+        VOTE_FEATURES[4][0],
+        features=VOTE_FEATURES[4],
+        description="gbdt_tuned plus one column: the mean training-set rank of the last 4 "
+        "(zero-cost) columns",
+    ),
+    PredictorSpec(
+        "gbdt_vote3",
+        "trained",
+        _gbdt_vote(3),
+        VOTE_FEATURES[3][0],
+        features=VOTE_FEATURES[3],
+        description="gbdt_vote over the last 3 columns",
+    ),
+    PredictorSpec(
+        "gbdt_vote5",
+        "trained",
+        _gbdt_vote(5),
+        VOTE_FEATURES[5][0],
+        features=VOTE_FEATURES[5],
+        description="gbdt_vote over the last 5 columns",
     ),
     PredictorSpec("rf", "trained", _rf, "onehot", description="random forest, 300 trees"),
     PredictorSpec("mlp", "trained", _mlp, "onehot", description="MLP 64-64, standardised inputs"),

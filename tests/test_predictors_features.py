@@ -120,3 +120,17 @@ def test_zero_cost_scorer_as_a_feature_column() -> None:
     fs = FeatureSet("t-zc", "adjacency_onehot", ("zc:params",))
     X = fs.build(cells, space=SPACE)
     np.testing.assert_allclose(X[:, -1], [c.num_params("cifar10") for c in cells])
+
+
+def test_log_prefix_is_a_signed_log10_of_the_column() -> None:
+    from predictors.features import compose_feature_set, resolve_extra, signed_log10
+
+    big = np.array([0.0, 9.0, 7.7e49, -99.0, np.nan])
+    col = resolve_extra("log_zc_synflow", [1, 2, 3, 4, 5], extras={"zc_synflow": big})
+    np.testing.assert_allclose(col[:4], [0.0, 1.0, np.log10(1 + 7.7e49), -2.0])
+    assert np.isnan(col[4]) and np.isfinite(col[:4]).all()
+    assert np.all(np.diff(signed_log10(np.array([-1e60, -1.0, 0.0, 0.5, 1e300]))) > 0)
+    fs = compose_feature_set("onehot+zc_naswot+log_zc_synflow", columns=["zc_naswot", "zc_synflow"])
+    assert fs.extras == ("zc_naswot", "log_zc_synflow")
+    with pytest.raises(OutOfDomainError, match="log_<column>"):
+        compose_feature_set("onehot+log_nope", columns=["zc_synflow"])

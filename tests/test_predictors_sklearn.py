@@ -15,6 +15,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from predictors.bananas import BANANASPredictor
 from predictors.baselines import ColumnPredictor, MLPPredictor, RandomForestPredictor
+from predictors.ensemble import AveragePredictor, RankVotePredictor
 from predictors.gbdt import GBDTPredictor
 from predictors.gcn import GCNPredictor
 from predictors.pretrained import PretrainedMLPPredictor
@@ -37,6 +38,10 @@ ESTIMATORS = [
     PretrainedMLPPredictor(pretrain="columns", stat_columns=(0,), stats_as_input=True,
                            hidden=(16,), pretrain_epochs=3, epochs=40, learning_rate=1e-2,
                            finetune_lr_factor=1.0, min_updates=50, random_state=0),
+    AveragePredictor(estimators=(GBDTPredictor(n_estimators=25),
+                                 RandomForestPredictor(n_estimators=10)), random_state=0),
+    RankVotePredictor(estimator=GBDTPredictor(n_estimators=25), vote_columns=(-1,),
+                      random_state=0),
 ]
 if gp_available():  # optuna's GP sampler (the search extra)
     ESTIMATORS.append(RoBoTPredictor(n_trials=2, random_state=0))

@@ -139,3 +139,22 @@ def test_combined_scorer_weights_the_proxies() -> None:
     np.testing.assert_allclose(s.score(cells), minmax(raw)[:, 0])
     with pytest.raises(OutOfDomainError, match="one weight per proxy"):
         CombinedScorer(("params",), weights=(1.0, 2.0))
+
+
+def test_cli_metric_log_prefix_reads_the_feature_through_a_signed_log() -> None:
+    from nasbench_tools.cli.cmd_search import _metric_column
+
+    class Source:
+        def features(self) -> tuple[str, ...]:
+            return ("zc_synflow",)
+
+        def feature(self, name: str) -> np.ndarray:
+            if name != "zc_synflow":
+                raise KeyError(name)
+            return np.array([0.0, 9.0, 7.7e49])
+
+    np.testing.assert_allclose(_metric_column(Source(), "log_zc_synflow"),
+                               [0.0, 1.0, np.log10(1 + 7.7e49)])
+    np.testing.assert_array_equal(_metric_column(Source(), "zc_synflow"), [0.0, 9.0, 7.7e49])
+    with pytest.raises(KeyError):
+        _metric_column(Source(), "log_zc_nope")

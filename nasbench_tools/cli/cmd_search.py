@@ -58,11 +58,25 @@ def _scorer(args: argparse.Namespace, ctx: dict[str, Any]) -> Any:
     return ArrayScorer.by_code(ev.per_code(column), ctx["space"])
 
 
+def _metric_column(source: Any, name: str) -> Any:
+    """Feature ``name`` of ``source``; ``log_<feature>`` = its ``sign(x) log10(1 + |x|)``
+    (``predictors.features.signed_log10``) when the store has no feature of that name."""
+    import numpy as np
+
+    from predictors.features import LOG_PREFIX, signed_log10
+
+    if name.startswith(LOG_PREFIX) and name not in source.features():
+        return signed_log10(np.asarray(source.feature(name[len(LOG_PREFIX):]), dtype=np.float64))
+    return np.asarray(source.feature(name), dtype=np.float64)
+
+
 def _robot(args: argparse.Namespace, ctx: dict[str, Any]) -> dict[str, Any]:
     """RoBoT's metrics (``--metrics``) as per-code scorers, and the pool where all are known.
 
     ``--metrics FEATURE[,...]`` reads features of ``--bench``; ``--metrics STORE:FEATURE[,...]``
     reads another store of the same space (e.g. ``nbt zc-score`` output), joined by cell key.
+    ``log_FEATURE`` reads FEATURE through a signed log10 (synflow spans 50 decades, which
+    min-max normalisation would flatten to 0 for almost every cell).
     """
     import numpy as np
 
@@ -84,7 +98,7 @@ def _robot(args: argparse.Namespace, ctx: dict[str, Any]) -> dict[str, Any]:
         source = load_benchmark(path) if path else ctx["bench"]
         for name in features.split(","):
             try:
-                column = np.asarray(source.feature(name), dtype=np.float64)
+                column = _metric_column(source, name)
             except Exception as exc:  # the store names what it has
                 raise OutOfDomainError(f"cannot read metric {name!r} of {spec!r}: {exc}") from exc
             if path:
