@@ -2,7 +2,8 @@
 
 Resumable and idempotent: finished trainings live in a SQLite results file (``--db``, by
 default ``OUT.runs.sqlite``); running the command again trains only what is missing, and a
-larger ``--cells`` extends the same stratified cell order.
+larger ``--cells`` extends the same cell order (NB201: stratified unique cells; NB101: a
+uniform sample of the unique cells, after the cells of ``--include-csv`` files).
 
 Examples
 --------
@@ -22,7 +23,10 @@ from typing import Any
 
 from nasbench_tools.cli.argtypes import non_negative_float, positive_float, positive_int, seed
 
-__all__ = ["register", "run"]
+__all__ = ["DEFAULT_PRESETS", "register", "run"]
+
+#: Space -> recipe preset used when ``--preset`` is not given.
+DEFAULT_PRESETS: dict[str, str] = {"nb201": "embedded", "nb101": "embedded-nb101"}
 
 
 def register(subparsers: Any) -> None:
@@ -35,15 +39,22 @@ def register(subparsers: Any) -> None:
         "build-bench", help="build a tabular benchmark by training cells (resumable)",
         description="Train stratified unique cells x seeds with one recipe and write a store.",
     )
-    p.add_argument("space", help="search space (nb201)")
+    p.add_argument("space", help=f"search space ({', '.join(DEFAULT_PRESETS)})")
     p.add_argument("--dataset", default="digits", help=f"one of {', '.join(DATASETS)}")
     p.add_argument("--data-root", default=None, help="directory of a disk dataset")
-    p.add_argument("--preset", default="embedded", help=f"one of {', '.join(PRESETS)}")
+    p.add_argument("--preset", default=None,
+                   help=f"one of {', '.join(PRESETS)} (default: "
+                   + ", ".join(f"{v} for {k}" for k, v in DEFAULT_PRESETS.items()) + ")")
     p.add_argument("--epochs", type=positive_int, default=None, help="override the preset's epochs")
     p.add_argument("--lr", type=positive_float, default=None, help="override the learning rate")
     p.add_argument("--batch-size", type=positive_int, default=None, help="override the batch size")
     p.add_argument("--cells", type=positive_int, default=None,
-                   help="number of stratified unique cells (default: all)")
+                   help="number of unique cells of the space's order, stratified (nb201) or "
+                   "uniform (nb101), after the --include-csv cells (default: all)")
+    p.add_argument("--include-csv", nargs="+", default=None, metavar="CSV",
+                   help="nb101: CSVs of cells (nb101_hash, matrix, ops and an official "
+                   "accuracy, e.g. ../shared/data/nb101/*.csv) trained first; the build "
+                   "reports the Kendall tau of its accuracies against theirs")
     p.add_argument("--seeds", type=seed, nargs="+", default=[0, 1, 2, 3])
     p.add_argument("--order-seed", type=seed, default=0, help="seed of the stratified order")
     p.add_argument("--kernel", default="packed", choices=["packed", "single", "multiarch"],
@@ -76,6 +87,9 @@ def command_line(args: argparse.Namespace) -> str:
     ...     index_csv=None, output="data/x.h5", kernel="packed")
     >>> command_line(ns)
     'nbt build-bench nb201 --dataset digits --preset embedded --cells 40 --seeds 0 1 --order-seed 0 --kernel packed -o data/x.h5'
+    >>> ns.include_csv = ["a.csv", "b.csv"]
+    >>> command_line(ns).endswith("--include-csv a.csv b.csv -o data/x.h5")
+    True
     """
     parts = ["nbt", "build-bench", args.space, "--dataset", args.dataset, "--preset", args.preset]
     for flag, value in (("--epochs", args.epochs), ("--lr", args.lr),
@@ -89,6 +103,8 @@ def command_line(args: argparse.Namespace) -> str:
     for flag, value in (("--data-root", args.data_root), ("--index-csv", args.index_csv)):
         if value is not None:
             parts += [flag, str(value)]
+    if getattr(args, "include_csv", None):
+        parts += ["--include-csv", *map(str, args.include_csv)]
     parts += ["-o", str(args.output)]
     return " ".join(shlex.quote(p) for p in parts)
 
@@ -99,9 +115,11 @@ def run(args: argparse.Namespace) -> int:
     from nasbench_tools.io import output_lock
     from nasbench_tools.store.format import read_metadata, write_store
     from nasbench_tools.trainer.build_bench import (
+        CELL_ORDERS,
         BuildSpec,
         build_benchmark,
         other_build,
+        read_include_csv,
         seeds_arg,
     )
     from nasbench_tools.trainer.datasets import DATASETS
@@ -109,9 +127,23 @@ def run(args: argparse.Namespace) -> int:
 
     if args.dataset not in DATASETS:
         raise OutOfDomainError(f"unknown --dataset {args.dataset!r}; allowed: {allowed(DATASETS)}")
+    if args.space not in CELL_ORDERS:
+        raise OutOfDomainError(f"build-bench cannot build space {args.space!r}; allowed: "
+                               f"{allowed(CELL_ORDERS)}")
+    if args.index_csv is not None and args.space != "nb201":
+        raise OutOfDomainError(f"--index-csv gives NB201 indices; not for space {args.space!r} "
+                               "(NB101 stores are keyed by module hash)")
+    if args.preset is None:
+        args.preset = DEFAULT_PRESETS[args.space]
+    include: list[str] = []
+    official: dict[str, float] = {}
+    for path in getattr(args, "include_csv", None) or ():
+        for cell, acc in read_include_csv(args.space, path):
+            include.append(cell.to_string())
+            official.setdefault(cell.hash, acc)
     recipe = get_recipe(args.preset, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size)
     spec = BuildSpec(args.space, args.dataset, recipe, seeds_arg(args.seeds), args.cells,
-                     args.order_seed, args.data_root, args.kernel)
+                     args.order_seed, args.data_root, args.kernel, tuple(include))
     out = Path(args.output)
     db = Path(args.db) if args.db else out.with_name(out.name + ".runs.sqlite")
     executor = "dask" if args.scheduler else args.executor
@@ -125,7 +157,8 @@ def run(args: argparse.Namespace) -> int:
         result = build_benchmark(spec, db, executor=executor, workers=args.workers,
                                  max_pack=getattr(args, "pack", None),
                                  scheduler=args.scheduler, index_csv=args.index_csv,
-                                 time_limit=args.time_limit, resume_from=out)
+                                 time_limit=args.time_limit, resume_from=out,
+                                 official=official or None)
         write_store(result.table, out, command=command_line(args))
     s = result.summary
     sys.stdout.write(

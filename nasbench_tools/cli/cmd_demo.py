@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from nasbench_tools.cli.argtypes import positive_int
 
-__all__ = ["embedded_store", "register", "run"]
+__all__ = ["embedded_nb101_store", "embedded_store", "register", "run"]
 
 #: Example cell per space (a conv-heavy NB201 cell; the widest size-space network).
 _EXAMPLES: dict[str, str] = {
@@ -98,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.store) if args.store else embedded_store()
     if path is None:
         out.write("\n(no embedded benchmark in data/; build one with `nbt build-bench`)\n")
+        _demo_nb101(out, embedded_nb101_store(), predictors=not args.no_predictors)
         return 0
     from nasbench_tools.store import load_benchmark
 
@@ -114,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         _demo_search(bench, out, runs=args.runs, queries=args.queries)
     if not args.no_predictors:
         _demo_predictors(bench, out)
+    _demo_nb101(out, embedded_nb101_store(), predictors=not args.no_predictors)
     return 0
 
 
@@ -186,3 +188,56 @@ def _demo_predictors(bench: Any, out: TextIO) -> None:
     table = frame.groupby(["predictor", "features", "train_size"])["kendall_tau"].agg(
         ["mean", "std"])
     out.write(table.to_string(float_format=lambda v: f"{v:.3f}") + "\n")
+
+
+def embedded_nb101_store(data_dir: Path = _DATA_DIR) -> Path | None:
+    """Path of the embedded NB101 benchmark (``data/embedded_nb101_digits.h5``), if present.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> embedded_nb101_store(Path(tempfile.mkdtemp())) is None
+    True
+    """
+    path = data_dir / "embedded_nb101_digits.h5"
+    return path if path.is_file() else None
+
+
+def _demo_nb101(out: TextIO, path: Path | None, *, predictors: bool = True) -> None:
+    """One NB101 step: the embedded NB101 store's noise and official-tau figures, and a
+    GBDT-NAS predictor (XGBoost on the GBDT-NAS encoding) trained on some of its cells.
+
+    Skips with one line when the store is absent or too small.
+    """
+    if path is None:
+        out.write("\n(no embedded NB101 benchmark in data/; build one with "
+                  "`nbt build-bench nb101`, see docs/trainer.md)\n")
+        return
+    from nasbench_tools.store import load_benchmark
+
+    bench = load_benchmark(path)
+    dataset, epoch = _final_fidelity(bench)
+    prov = bench.info().provenance
+    seeds = len(bench.seeds(dataset))
+    out.write(f"\n== NB101 step: {path.name}, {len(bench)} cells x {seeds} seeds "
+              f"({dataset}, epoch {epoch})\n")
+    fid = f"{epoch}/{epoch}"
+    stat = (prov.get("stats_val_accuracy") or {}).get(dataset, {}).get(fid)
+    if stat:
+        out.write(f"  split-half Kendall tau of the mean val_accuracy: {stat['split_half_tau']}\n")
+    official = (prov.get("official_tau_val_accuracy") or {})
+    if official.get("tau", {}).get(fid) is not None:
+        out.write(f"  Kendall tau vs the official 108-epoch accuracies of its {official['cells']} "
+                  f"shared cells: {official['tau'][fid]}\n")
+    size = min(100, len(bench) // 2)
+    if not predictors or size < 10:
+        return
+    from predictors.evaluate import evaluate
+
+    frame = evaluate(bench, predictors=["gbdt"], feature_sets=["gbdt"], train_sizes=[size],
+                     seeds=3, k=10, metric="val_accuracy", dataset=dataset, epoch=epoch,
+                     progress=False)
+    tau = frame["kendall_tau"]
+    out.write(f"  GBDT-NAS predictor (gbdt on the GBDT-NAS encoding), trained on {size} cells: "
+              f"Kendall tau {tau.mean():.3f} +- {tau.std():.3f} on the other "
+              f"{len(bench) - size} (3 seeds)\n")

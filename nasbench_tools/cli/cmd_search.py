@@ -136,6 +136,40 @@ def _bohb(args: argparse.Namespace) -> dict[str, Any]:
             "budget_use": args.budget_use}
 
 
+#: ``--protocol store``: search a store's own single dataset at its last epoch.
+STORE_PROTOCOL = "store"
+
+
+def _store_protocol(bench: Any) -> tuple[Any, list[Any]]:
+    """Protocol and candidate pool of a store built by ``nbt build-bench`` (any space).
+
+    The search value is ``val_accuracy`` of the store's dataset at its last epoch (mean over
+    seeds), the report ``test_accuracy`` and ``val_accuracy`` there; proposals are the
+    store's cells (a partial table of a large space covers only those).
+    """
+    from nasbench_tools.search.evaluators import Protocol_, Query
+
+    if len(bench.datasets) != 1:
+        raise OutOfDomainError(f"--protocol store needs a store of one dataset; this one has "
+                               f"{allowed(bench.datasets)}")
+    dataset = bench.datasets[0]
+    epoch = max(bench.epochs(dataset))
+    protocol = Protocol_(Query("val_accuracy", dataset, epoch),
+                         {"test_accuracy": Query("test_accuracy", dataset, epoch),
+                          "val_accuracy": Query("val_accuracy", dataset, epoch)})
+    return protocol, [bench.cell_at(r) for r in range(len(bench))]
+
+
+def _pool_kwargs(algo: str, kwargs: dict[str, Any], pool: list[Any]) -> dict[str, Any]:
+    """Searcher options that restrict proposals to ``pool`` (``--protocol store``)."""
+    from nasbench_tools.search.base import PoolProposals
+
+    out: dict[str, Any] = {"proposals": PoolProposals(pool)}
+    if algo == "predictor" and kwargs.get("pool_size") is None:
+        out["pool_size"] = len(pool)  # rank every unseen cell of the store
+    return out
+
+
 def _predictor(args: argparse.Namespace, ctx: dict[str, Any]) -> Any:
     from predictors.registry import get_predictor
 
@@ -231,14 +265,32 @@ def run(args: argparse.Namespace) -> int:
     bench = load_benchmark(args.bench)
     from nasbench_tools.search.evaluators import PROTOCOLS
 
-    wanted = args.protocol.split("-")[0]  # protocols are named after their space
-    if bench.space != wanted:
-        raise OutOfDomainError(
-            f"--protocol {args.protocol!r} searches {wanted} stores; {args.bench} holds "
-            f"{bench.space!r}; protocols: {allowed(PROTOCOLS)}"
-        )
+    protocol: Any = args.protocol
+    pool: list[Any] | None = None
+    if args.protocol == STORE_PROTOCOL:  # a built benchmark (nbt build-bench): its own cells
+        protocol, pool = _store_protocol(bench)
+    else:
+        # protocols are named after their space: nb201-*, nb101, nats-sss-*
+        wanted = args.protocol.split("-")[0]
+        if args.protocol.startswith("nats-sss"):
+            wanted = "nats_sss"
+        if bench.space != wanted:
+            raise OutOfDomainError(
+                f"--protocol {args.protocol!r} searches {wanted} stores; {args.bench} holds "
+                f"{bench.space!r}; protocols: {allowed([*PROTOCOLS, STORE_PROTOCOL])}"
+            )
+        need = PROTOCOLS[args.protocol].search.dataset
+        if need not in bench.datasets:
+            raise OutOfDomainError(
+                f"--protocol {args.protocol!r} searches dataset {need!r}; {args.bench} holds "
+                f"{allowed(bench.datasets)} (a store built by nbt build-bench: --protocol store)"
+            )
     space = get_space(bench.space)
     cost_model = None if args.cost_model == "none" else get_cost_model(args.cost_model)
+    if pool is not None and args.cost_model == "recorded":  # the store's own times
+        from nasbench_tools.search.cost_models import RecordedCost
+
+        cost_model = RecordedCost(dataset=protocol.search.dataset, epoch=protocol.search.epoch)
     fallback = None
     if args.fallback_train:
         from nasbench_tools.search.evaluators import TrainerEvaluator
@@ -249,7 +301,7 @@ def run(args: argparse.Namespace) -> int:
             cache_path=args.fallback_cache,
         )
     evaluator = TabularEvaluator(
-        bench, protocol=args.protocol, cost_model=cost_model, space=space, fallback=fallback
+        bench, protocol=protocol, cost_model=cost_model, space=space, fallback=fallback
     )
     ctx = {"bench": bench, "space": space, "evaluator": evaluator}
     out = Path(args.output) if args.output else None
@@ -273,7 +325,10 @@ def run(args: argparse.Namespace) -> int:
     collected: list[Any] = []
     try:
         for algo, label in jobs:
-            spec = SearcherSpec(algo, space.name, KWARGS[algo](args, ctx))
+            kwargs = KWARGS[algo](args, ctx)
+            if pool is not None:  # propose only the store's cells
+                kwargs = {**kwargs, **_pool_kwargs(algo, kwargs, pool)}
+            spec = SearcherSpec(algo, space.name, kwargs)
             start = time.perf_counter()
             results = run_many(
                 spec,
@@ -359,8 +414,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=seed, default=0, help="run r uses seed SEED + r")
     p.add_argument("--budget-seconds", type=non_negative_float, help="simulated seconds per run")
     p.add_argument("--budget-queries", type=non_negative_int, help="charged queries per run")
-    p.add_argument("--protocol", default="nb201-cifar10", choices=sorted(PROTOCOLS),
-                   help="what to optimise and report (default nb201-cifar10)")
+    p.add_argument("--protocol", default="nb201-cifar10",
+                   choices=[*sorted(PROTOCOLS), "store"],
+                   help="what to optimise and report (default nb201-cifar10); store: the "
+                   "val_accuracy of a built store's dataset at its last epoch, over its cells")
     p.add_argument("--cost-model", default="recorded", choices=[*sorted(COST_MODELS), "none"],
                    help="seconds charged per query (default: the store's recorded times)")
     p.add_argument("--repeats", choices=["cache", "charge"],

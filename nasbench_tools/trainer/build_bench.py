@@ -10,6 +10,11 @@ whose every prefix is spread over the strata.
 Fidelities are ``(budget, epoch)`` pairs: the recipe's ``epochs`` is the budget and every
 epoch of the schedule is recorded (``(B, 1) .. (B, B)``).
 
+The cell order of a space comes from :data:`CELL_ORDERS`: NB201 the stratified order,
+NB101 a uniform sample of its 423,624 unique cells (:func:`uniform_cells`). Cells given by
+``BuildSpec.include`` (e.g. the cells of official NB101 records, :func:`read_include_csv`)
+come first, before the ordered ones.
+
 Examples
 --------
 >>> import tempfile, pathlib
@@ -45,14 +50,19 @@ from nasbench_tools.trainer.recipes import Recipe
 from nasbench_tools.trainer.results import KERNELS, Job, ResultsDB
 
 __all__ = [
+    "CELL_ORDERS",
+    "INCLUDE_READERS",
     "BuildResult",
     "BuildSpec",
     "build_benchmark",
     "import_store",
+    "official_tau",
     "other_build",
+    "read_include_csv",
     "split_half_tau",
     "stratified_cells",
     "table_from_db",
+    "uniform_cells",
 ]
 
 log = logging.getLogger(__name__)
@@ -126,6 +136,127 @@ def stratified_cells(space_name: str, n: int | None = None, *, seed: int = 0) ->
     return [cells[i] for i in order]
 
 
+def uniform_cells(space_name: str, n: int | None = None, *, seed: int = 0) -> list[Any]:
+    """Unique cells drawn uniformly without replacement, in a fixed order (NB101).
+
+    The order is ``numpy.random.default_rng(seed).permutation`` of the rows of the space's
+    enumerated table (one row per unique cell, sorted by official hash), so the first ``n``
+    cells are a uniform sample and a larger ``n`` extends a smaller one.
+
+    Parameters
+    ----------
+    space_name : str
+        A space with an enumerated ``all_cells()`` (``"nb101"``).
+    n : int, optional
+        How many cells (all unique cells by default).
+    seed : int, default 0
+        Seed of the permutation.
+
+    Returns
+    -------
+    list of Cell
+
+    Examples
+    --------
+    >>> a = uniform_cells("nb101", 5)
+    >>> a == uniform_cells("nb101", 8)[:5], len({c.hash for c in a})
+    (True, 5)
+    """
+    from nasbench_tools.spaces import get_space
+
+    cells = get_space(space_name).all_cells()
+    if n is not None and n < 1:
+        raise OutOfDomainError(f"number of cells must be positive; got {n}")
+    order = np.random.default_rng(seed).permutation(len(cells))
+    if n is not None:
+        order = order[:n]
+    return [cells[int(i)] for i in order]
+
+
+#: Space -> its cell order ``(space, n, seed=...) -> cells`` (default: :func:`stratified_cells`).
+CELL_ORDERS: dict[str, Any] = {"nb201": stratified_cells, "nb101": uniform_cells}
+
+
+def _read_nb101_csv(path: Path) -> list[tuple[Any, float]]:
+    """``nb101_hash, matrix, ops`` rows (+ an official 108-epoch accuracy) -> unique cells."""
+    import csv
+
+    from nasbench_tools.errors import FormatError
+    from nasbench_tools.spaces.nb101 import Cell
+
+    with open(path, newline="") as fh:
+        reader = csv.DictReader(fh)
+        cols = set(reader.fieldnames or ())
+        need = {"nb101_hash", "matrix", "ops"}
+        acc_cols = [c for c in ("final_validation_accuracy", "val_accuracy") if c in cols]
+        if not need <= cols or not acc_cols:
+            raise FormatError(
+                f"{path}: an NB101 cell CSV needs the columns {sorted(need)} and one of "
+                f"['final_validation_accuracy' (fraction), 'val_accuracy' (%)]; it has "
+                f"{sorted(cols)}"
+            )
+        scale = 100.0 if acc_cols[0] == "final_validation_accuracy" else 1.0
+        accs: dict[str, list[float]] = {}
+        cells: dict[str, Any] = {}
+        for line, row in enumerate(reader, start=2):
+            try:
+                cell = Cell(json.loads(row["matrix"]), json.loads(row["ops"]))
+                acc = float(row[acc_cols[0]]) * scale
+            except (ValueError, TypeError) as exc:
+                raise FormatError(f"{path}, line {line}: not an NB101 cell with an accuracy "
+                                  f"({exc})") from exc
+            if cell.hash != row["nb101_hash"].strip().lower():
+                raise FormatError(
+                    f"{path}, line {line}: nb101_hash {row['nb101_hash']!r} is not the official "
+                    f"hash of its matrix and ops ({cell.hash})"
+                )
+            cells.setdefault(cell.hash, cell)
+            accs.setdefault(cell.hash, []).append(acc)
+    if not cells:
+        raise FormatError(f"{path}: no NB101 cell rows")
+    return [(cells[h], float(np.mean(accs[h]))) for h in cells]
+
+
+#: Space -> reader of a CSV of cells to include, ``path -> [(cell, official accuracy)]``.
+INCLUDE_READERS: dict[str, Any] = {"nb101": _read_nb101_csv}
+
+
+def read_include_csv(space_name: str, path: str | Path) -> list[tuple[Any, float]]:
+    """Cells (first occurrence order, duplicates merged) and official accuracies of a CSV.
+
+    NB101: the shared files ``nb101_official_records_20arch.csv`` (``final_validation_accuracy``,
+    fractions, the mean over the repeats is returned) and ``nb101_zc_proxies_sample500.csv``
+    (``val_accuracy``, %); every row's ``nb101_hash`` must be the official hash of its
+    ``matrix`` and ``ops``.
+
+    Raises
+    ------
+    OutOfDomainError
+        A space without such a reader.
+    FormatError
+        A missing file, missing columns, a row that is not a cell, a wrong hash.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "c.csv"
+    >>> _ = p.write_text('nb101_hash,matrix,ops,val_accuracy\\n'
+    ...     'b49ac8c578b4561d79ac7087988f1c61,"[[0,1,0],[0,0,1],[0,0,0]]",'
+    ...     '"[""input"",""conv3x3-bn-relu"",""output""]",90.5\\n')
+    >>> [(c.to_string(), a) for c, a in read_include_csv("nb101", p)]
+    [('c3|010.001.000', 90.5)]
+    """
+    from nasbench_tools.errors import FormatError
+
+    if space_name not in INCLUDE_READERS:
+        raise OutOfDomainError(f"no cell CSV reader for space {space_name!r}; allowed: "
+                               f"{allowed(INCLUDE_READERS)}")
+    p = Path(path)
+    if not p.is_file():
+        raise FormatError(f"cell CSV {p} does not exist")
+    return list(INCLUDE_READERS[space_name](p))
+
+
 @dataclass(frozen=True)
 class BuildSpec:
     """What to build: space, dataset, recipe, seeds and how many (stratified) cells.
@@ -147,6 +278,8 @@ class BuildSpec:
         ``"single"`` (one training per seed), ``"packed"`` (all seeds of a cell in one
         vectorised training, :mod:`nasbench_tools.trainer.packed`) or ``"multiarch"`` (packs
         of many cells x seeds, :mod:`nasbench_tools.trainer.multiarch`); part of every job key.
+    include : tuple of str, default ()
+        Cell strings trained first, before the ``cells`` ordered ones (which skip them).
     """
 
     space: str
@@ -157,6 +290,7 @@ class BuildSpec:
     order_seed: int = 0
     data_root: str | None = None
     kernel: str = "single"
+    include: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kernel not in KERNELS:
@@ -165,16 +299,31 @@ class BuildSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (recorded in the results DB and in the store's provenance)."""
-        return {"space": self.space, "dataset": self.dataset, "recipe": self.recipe.to_dict(),
-                "seeds": list(self.seeds), "cells": self.cells, "order_seed": self.order_seed,
-                "kernel": self.kernel}
+        out: dict[str, Any] = {
+            "space": self.space, "dataset": self.dataset, "recipe": self.recipe.to_dict(),
+            "seeds": list(self.seeds), "cells": self.cells, "order_seed": self.order_seed,
+            "kernel": self.kernel}
+        if self.include:
+            out["include"] = list(self.include)
+        return out
+
+    def cell_strings(self) -> list[str]:
+        """The build's cells in order: ``include`` first, then the space's cell order."""
+        from nasbench_tools.spaces import get_space
+
+        space = get_space(self.space)
+        order = CELL_ORDERS.get(self.space, stratified_cells)
+        out: dict[str, str] = {}  # cell hash (isomorphism class) -> string, first one wins
+        for c in [space.parse(t) for t in self.include]:
+            out.setdefault(c.hash, c.to_string())
+        for c in order(self.space, self.cells, seed=self.order_seed):
+            out.setdefault(c.hash, c.to_string())
+        return list(out.values())
 
     def jobs(self) -> list[Job]:
         """Cell-major job list: every seed of a cell before the next cell."""
-        cells = stratified_cells(self.space, self.cells, seed=self.order_seed)
-        return [Job(self.space, c.to_string(), self.dataset, self.recipe, s, self.data_root,
-                    self.kernel)
-                for c in cells for s in self.seeds]
+        return [Job(self.space, c, self.dataset, self.recipe, s, self.data_root, self.kernel)
+                for c in self.cell_strings() for s in self.seeds]
 
 
 @dataclass
@@ -268,7 +417,13 @@ def table_from_db(db: ResultsDB, spec: BuildSpec, *, index_csv: str | Path | Non
             params[i] = res["params"] / 1e6
             per_epoch[i] += res["records"][-1]["train_time"] / budget / len(spec.seeds)
     cells = [space.parse(c) for c in complete]
-    if index_csv is not None:
+    keys = list(complete)
+    extra: dict[str, np.ndarray] = {}
+    if spec.space in STORE_ROWS:
+        keys, indices, extra, index_kind = STORE_ROWS[spec.space](cells)
+        if index_csv is not None:
+            raise OutOfDomainError(f"--index-csv holds NB201 indices; not for space {spec.space!r}")
+    elif index_csv is not None:
         from nasbench_tools.spaces.nb201 import IndexTable
 
         table = IndexTable.from_csv(index_csv)
@@ -289,7 +444,68 @@ def table_from_db(db: ResultsDB, spec: BuildSpec, *, index_csv: str | Path | Non
         "machine": f"{platform.machine()} {platform.system()}, {os.cpu_count()} cpus",
         **(extra_provenance or {}),
     }
-    return TableData(spec.space, complete, indices, {spec.dataset: ds}, prov)
+    return TableData(spec.space, keys, indices, {spec.dataset: ds}, prov, extra)
+
+
+def _nb101_rows(cells: Sequence[Any]) -> tuple[list[str], np.ndarray, dict[str, np.ndarray], str]:
+    """NB101 store rows: official module hashes as keys, enumerated-table rows as indices,
+    and the ``nb101_matrix`` / ``nb101_ops`` columns of the tfrecord converter's stores."""
+    from nasbench_tools.spaces.nb101 import SPACE as NB101
+    from nasbench_tools.spaces.nb101.arrays import KIND_INPUT, KIND_OUTPUT, KIND_PAD
+    from nasbench_tools.spaces.nb101.ops import MAX_VERTICES, OP_CODE
+
+    kinds = {**OP_CODE, "input": KIND_INPUT, "output": KIND_OUTPUT}
+    matrix = np.zeros((len(cells), MAX_VERTICES, MAX_VERTICES), dtype=np.uint8)
+    ops = np.full((len(cells), MAX_VERTICES), KIND_PAD, dtype=np.uint8)
+    for i, c in enumerate(cells):
+        n = c.num_vertices
+        matrix[i, :n, :n] = c.matrix
+        ops[i, :n] = [kinds[o] for o in c.ops]
+    indices = np.array([NB101.index_of(c) for c in cells], dtype=np.int64)
+    return ([c.hash for c in cells], indices, {"nb101_matrix": matrix, "nb101_ops": ops},
+            "row of the enumerated NB101 table (data/nb101_cells.npz, sorted by module hash)")
+
+
+#: Space -> ``cells -> (keys, indices, extra columns, index description)`` for its store
+#: rows (default: the cell strings as keys, NB201 indices or ``Cell.code``).
+STORE_ROWS: dict[str, Any] = {"nb101": _nb101_rows}
+
+
+def official_tau(table: TableData, official: dict[str, float], metric: str = "val_accuracy",
+                 ) -> dict[str, Any]:
+    """Kendall tau of the seed-mean of ``metric`` at each epoch against official accuracies.
+
+    Parameters
+    ----------
+    table : TableData
+        A built table (one dataset).
+    official : dict of str to float
+        Store key (NB101 module hash) -> the official accuracy (e.g. 108-epoch validation).
+
+    Returns
+    -------
+    dict
+        ``cells`` (how many keys of ``official`` the table holds) and ``tau`` per
+        ``"epoch/budget"`` (None with fewer than 3 such cells).
+
+    Examples
+    --------
+    >>> ds = DatasetTable("d", (0,), ((1, 1),), ("val_accuracy",), np.array([[[[1.0]]], [[[2.0]]], [[[3.0]]]]))
+    >>> official_tau(TableData("nb101", ["a", "b", "c"], np.arange(3), {"d": ds}), {"a": 5, "b": 7, "c": 6})
+    {'cells': 3, 'tau': {'1/1': 0.3333}}
+    """
+    from scipy.stats import kendalltau
+
+    ds = next(iter(table.datasets.values()))
+    m = ds.metrics.index(metric)
+    rows = [i for i, k in enumerate(table.keys) if k in official]
+    truth = np.array([official[table.keys[i]] for i in rows])
+    taus: dict[str, float | None] = {}
+    for f, (b, e) in enumerate(ds.fidelities):
+        mean = np.nanmean(ds.values[rows, :, f, m].astype(np.float64), axis=1) if rows else []
+        taus[f"{e}/{b}"] = (round(float(kendalltau(mean, truth)[0]), 4) if len(rows) >= 3
+                            else None)
+    return {"cells": len(rows), "tau": taus}
 
 
 def benchmark_stats(table: TableData, metric: str = "val_accuracy", seed: int = 0) -> dict[str, Any]:
@@ -392,9 +608,14 @@ def import_store(db: ResultsDB, spec: BuildSpec, store: str | Path) -> int:
     values = backend.values(spec.dataset)
     params = backend.cost(spec.dataset, "params")
     cols = [info.metrics.index(m) for m in TRAINED_METRICS]
+    from nasbench_tools.spaces import get_space
+
     wanted = set(spec.seeds)
     items = []
-    for i, cell in enumerate(backend.keys()):
+    space = get_space(spec.space)
+    # NB101 stores are keyed by module hash; jobs by the cell's string
+    for i, key in enumerate(backend.keys()):
+        cell = space.parse(key).to_string() if spec.space in STORE_ROWS else key
         for j, seed in enumerate(info.seeds):
             if seed not in wanted:
                 continue
@@ -423,6 +644,7 @@ def build_benchmark(
     time_limit: float | None = None,
     resume_from: str | Path | None = None,
     max_pack: int | None = None,
+    official: dict[str, float] | None = None,
 ) -> BuildResult:
     """Train every missing job of ``spec`` and return the table of finished cells.
 
@@ -443,6 +665,9 @@ def build_benchmark(
     max_pack : int, optional
         Most trainings per pack (``packed``, ``multiarch``; see
         :func:`~nasbench_tools.trainer.executors.pack_tasks`).
+    official : dict of str to float, optional
+        Store key -> official accuracy of some cells (e.g. from :func:`read_include_csv`);
+        :func:`official_tau` is then recorded in ``stats`` and the provenance.
 
     Returns
     -------
@@ -476,6 +701,9 @@ def build_benchmark(
         stats = benchmark_stats(table)
         table.provenance["stats_val_accuracy"] = json.loads(json.dumps(stats))
         table.provenance["stats_val_loss"] = benchmark_stats(table, "val_loss")
+        if official:
+            stats["official_tau"] = official_tau(table, official)
+            table.provenance["official_tau_val_accuracy"] = stats["official_tau"]
         return BuildResult(summary, table, stats)
     finally:
         db.close()

@@ -16,6 +16,10 @@ augmentation and the network size. The official recipes are registered under sta
 ``embedded``               The recipe of the benchmark shipped in ``data/``: the NB201
                            recipe with batch 64, 2 epochs, no augmentation, network
                            C=8, N=1 (dead edges pruned); see ``docs/trainer.md``.
+``embedded-nb101``         The recipe of the embedded NB101 benchmark: the NB101 recipe
+                           (RMSProp, lr 0.2, cosine) with batch 64, 2 epochs, no
+                           augmentation, precise BN, network C=8, 1 module per stack,
+                           3 stacks; chosen by the pilot in ``docs/trainer.md``.
 ========================  ===============================================================
 
 Examples
@@ -265,6 +269,12 @@ PRESETS: dict[str, Recipe] = {
     # Chosen by the pilot documented in docs/trainer.md (split-half Kendall tau on digits).
     "embedded": _NB201.replace(name="embedded", batch_size=64, epochs=2, augment=False,
                                network={"C": 8, "N": 1, "prune": True}),
+    # Chosen by the NB101 pilot in docs/trainer.md. Precise BN is needed: with NB101's
+    # BatchNorm momentum (TF 0.997) the running statistics of a 48-step training are still
+    # near their initial values and every network evaluates at chance.
+    "embedded-nb101": _NB101.replace(name="embedded-nb101", batch_size=64, epochs=2,
+                                     augment=False, bn_recalibrate=True,
+                                     network={"C": 8, "N": 1, "num_stacks": 3}),
 }
 
 
