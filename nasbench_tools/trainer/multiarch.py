@@ -48,9 +48,10 @@ Examples
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -470,17 +471,26 @@ class MultiArchModel(nn.Module):
         after every step.
         """
         out = []
+        for mod, p, name, block in self._member_slots():
+            for key, t in mod.named_parameters(recurse=False):
+                if f"{name}.{key}" in self._unused[p]:
+                    view = block(t)
+                    out.append((view, view.detach().clone()))
+        return out
+
+    def _member_slots(self) -> Iterator[tuple[nn.Module, int, str, Callable[[torch.Tensor], torch.Tensor]]]:
+        """Each grouped module's members: ``(module, member index, name, block)``.
+
+        ``block(t)`` is the member's slice of one of the module's tensors (a row of a
+        grouped linear layer, the member's channel group otherwise; 0-d tensors are shared).
+        """
         for mod in self.net.modules():
             members = getattr(mod, "_members", None)
             if members is None:
                 continue
             P = len(members)
             for j, (p, name) in enumerate(members):
-                for key, t in mod.named_parameters(recurse=False):
-                    if f"{name}.{key}" in self._unused[p]:
-                        view = t[j] if isinstance(mod, GroupedLinear) else t.view(P, -1, *t.shape[1:])[j]
-                        out.append((view, view.detach().clone()))
-        return out
+                yield mod, p, name, functools.partial(_member_block, mod, P, j)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim == 5:
@@ -494,24 +504,22 @@ class MultiArchModel(nn.Module):
     def unpack(self, index: int) -> dict[str, torch.Tensor]:
         """The state dict of member ``index`` (loadable into its own network)."""
         out: dict[str, torch.Tensor] = {}
-        for mod in self.net.modules():
-            members = getattr(mod, "_members", None)
-            if members is None:
+        for mod, p, name, block in self._member_slots():
+            if p != index:
                 continue
-            P = len(members)
-            for j, (p, name) in enumerate(members):
-                if p != index:
-                    continue
-                for key, t in mod.state_dict().items():
-                    if isinstance(mod, GroupedLinear):
-                        block = t[j]
-                    else:
-                        block = t if t.ndim == 0 else t.view(P, -1, *t.shape[1:])[j]
-                    out[f"{name}.{key}"] = block.detach().clone()
+            for key, t in mod.state_dict().items():
+                out[f"{name}.{key}"] = block(t).detach().clone()
         missing = set(self._templates[index]) - set(out)
         if missing:  # cannot happen for the supported skeletons; guards the mapping
             raise OutOfDomainError(f"unpack lost parameters {sorted(missing)[:3]}")
         return out
+
+
+def _member_block(mod: nn.Module, size: int, j: int, t: torch.Tensor) -> torch.Tensor:
+    """Member ``j`` of ``size``'s block of tensor ``t`` of grouped module ``mod``."""
+    if isinstance(mod, GroupedLinear):
+        return t[j]
+    return t if t.ndim == 0 else t.view(size, -1, *t.shape[1:])[j]
 
 
 def _unused_parameters(net: nn.Module) -> set[str]:
