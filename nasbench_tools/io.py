@@ -22,6 +22,7 @@ import os
 import signal
 import sqlite3
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -170,7 +171,9 @@ def open_sqlite(path: str | os.PathLike[str], *, schema: str,
     An existing file must pass ``PRAGMA quick_check`` and hold ``columns`` (table -> column
     names, in order) after ``schema`` (``CREATE TABLE IF NOT EXISTS ...``) ran; otherwise
     :class:`~nasbench_tools.errors.FormatError` names the file and what is wrong. An empty
-    file is a new database (what SQLite itself makes of it).
+    file is a new database (what SQLite itself makes of it). A file that another process
+    keeps locked for longer than ``timeout`` seconds raises
+    :class:`~nasbench_tools.errors.BusyError`.
 
     Examples
     --------
@@ -192,9 +195,50 @@ def open_sqlite(path: str | os.PathLike[str], *, schema: str,
     existed = path.is_file() and path.stat().st_size > 0
     if existed:
         _check_sqlite_size(path)
-    con: sqlite3.Connection | None = None
+    # SQLite answers "database is locked" at once, without its busy handler, when two
+    # connections race to switch a new file to WAL or to upgrade a read lock: that is a
+    # busy file, not a damaged one, so it is retried until ``timeout`` and then reported as
+    # BusyError (never as FormatError, which would tell the user to throw the file away).
+    deadline = time.monotonic() + timeout
+    pause = 0.02
+    while True:
+        try:
+            return _connect_checked(path, existed, schema=schema, columns=columns,
+                                    timeout=timeout, check_same_thread=check_same_thread)
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise _sqlite_error(path, exc) from exc
+            if time.monotonic() + pause > deadline:
+                raise BusyError(
+                    f"SQLite database {str(path)!r} stayed locked by another process for "
+                    f"{timeout:g} s ({exc}); wait for that process to finish, or use "
+                    f"another file") from exc
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+        except sqlite3.DatabaseError as exc:
+            raise FormatError(f"{str(path)!r} is not a readable SQLite database ({exc})"
+                              ) from exc
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether ``exc`` says another connection holds a lock (SQLITE_BUSY / SQLITE_LOCKED)."""
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _sqlite_error(path: Path, exc: sqlite3.OperationalError) -> Exception:
+    """The error to raise for an OperationalError that is not a held lock."""
+    if "disk" in str(exc) or "full" in str(exc):  # a write failed: not a damaged file
+        return OSError(errno.ENOSPC, f"cannot write SQLite database {str(path)!r} ({exc})")
+    return FormatError(f"{str(path)!r} is not a readable SQLite database ({exc})")
+
+
+def _connect_checked(path: Path, existed: bool, *, schema: str,
+                     columns: Mapping[str, Sequence[str]], timeout: float,
+                     check_same_thread: bool) -> sqlite3.Connection:
+    """One attempt of :func:`open_sqlite`; the connection is closed on any error."""
+    con = sqlite3.connect(str(path), timeout=timeout, check_same_thread=check_same_thread)
     try:
-        con = sqlite3.connect(str(path), timeout=timeout, check_same_thread=check_same_thread)
         if existed:
             problems = [r[0] for r in con.execute("PRAGMA quick_check(5)")]
             if problems != ["ok"]:
@@ -209,20 +253,8 @@ def open_sqlite(path: str | os.PathLike[str], *, schema: str,
                     f"{str(path)!r}: table {table!r} has columns {have}, this version of "
                     f"nasbench-tools reads {list(want)}; use another file"
                 )
-    except sqlite3.OperationalError as exc:
-        if con is not None:
-            con.close()
-        if "disk" in str(exc) or "full" in str(exc):  # a write failed: not a damaged file
-            raise OSError(errno.ENOSPC, f"cannot write SQLite database {str(path)!r} ({exc})"
-                          ) from exc
-        raise FormatError(f"{str(path)!r} is not a readable SQLite database ({exc})") from exc
-    except sqlite3.DatabaseError as exc:
-        if con is not None:
-            con.close()
-        raise FormatError(f"{str(path)!r} is not a readable SQLite database ({exc})") from exc
-    except FormatError:
-        if con is not None:
-            con.close()
+    except BaseException:
+        con.close()
         raise
     return con
 
