@@ -17,6 +17,11 @@ kernel, the seed-packed kernel (all seeds of a cell at once) and the multi-archi
 kernel (``trainer.multiarch``: K cells x S seeds at once) for several K x S. The kernels run
 in turn within each round, and the median over rounds is reported.
 
+A third table (``--section roofline``) puts the measured rates next to the arithmetic: the
+floating-point operations of one training (``FlopCounterMode``), the machine's dense matrix
+product rate and the rate of grouped convolutions at the pack's shapes, so that the ceiling
+of any kernel built from these convolutions is a figure, not a guess.
+
 Run: ``.venv/bin/python benchmarks/bench_trainer.py`` (writes ``benchmarks/results/trainer.md``;
 ``--section trainings`` for the second table only, ``--configs 16x1 16x2`` for the
 multi-architecture packs; ``--reference-kernel FILE[:LABEL]`` also times the
@@ -243,13 +248,131 @@ def trainings_table(args: argparse.Namespace) -> list[str]:
     ]
 
 
+#: Grouped convolutions of a pack, fwd + bwd: (label, images, groups, channels/group, side).
+#: The three stages of the embedded network (C=8 at 8x8, 16 at 4x4, 32 at 2x2) with the
+#: group counts of a K=16 pack (about 16 to 48 (member, edge) pairs per operation) and of
+#: K=16 x S=4 (64 to 192).
+PACK_CONVS = [(f"{c} ch/group, {h}x{h}, {g} groups", 64, g, c, h)
+              for c, h in ((8, 8), (16, 4), (32, 2)) for g in (16, 48, 192)]
+
+
+def _best_ms(fn: Any, reps: int = 10, rounds: int = 3) -> float:
+    """Best-of-``rounds`` mean milliseconds of ``fn`` (one warm-up call first)."""
+    fn()
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / reps)
+    return best * 1e3
+
+
+def training_flops(cells: list[Any], data: ImageData, recipe: Recipe) -> dict[str, float]:
+    """Floating-point operations of one training (mean over ``cells``), by kind.
+
+    Counted by ``torch.utils.flop_counter.FlopCounterMode`` over the plain loop (forward,
+    backward, the evaluations after every epoch); every kernel computes the same networks
+    on the same images, so this is the arithmetic of one training for all of them.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        plain_trainings(cells, data, recipe)
+    counts = {str(k).removeprefix("aten."): v / len(cells)
+              for k, v in counter.get_flop_counts()["Global"].items()}
+    counts["total"] = counter.get_total_flops() / len(cells)
+    return counts
+
+
+def conv_rates() -> list[tuple[str, float]]:
+    """GFLOP/s of grouped 3x3 convolutions (forward + backward) at the pack's shapes."""
+    out = []
+    for label, n, g, c, h in PACK_CONVS:
+        x = torch.randn(n, g * c, h, h, requires_grad=True)
+        w = torch.randn(g * c, c, 3, 3, requires_grad=True)
+        grad = torch.ones(n, g * c, h, h)
+
+        def step(x: torch.Tensor = x, w: torch.Tensor = w, g: int = g,
+                 grad: torch.Tensor = grad) -> None:
+            nn.functional.conv2d(x, w, padding=1, groups=g).backward(grad)
+
+        flops = 3 * 2 * n * g * c * c * 9 * h * h  # forward, input and weight gradients
+        out.append((label, flops / _best_ms(step) / 1e6))
+    return out
+
+
+def sgemm_rate(size: int = 1024) -> float:
+    """GFLOP/s of a dense float32 matrix product (the machine's practical peak)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    return 2 * size ** 3 / _best_ms(lambda: a @ b) / 1e6
+
+
+def roofline_table(args: argparse.Namespace) -> list[str]:
+    """How far the kernels are from what the arithmetic allows (the bound on the 5x goal)."""
+    from nasbench_tools.trainer.build_bench import stratified_cells
+
+    data = load_dataset("digits")
+    recipe = get_recipe("embedded")
+    cells = stratified_cells("nb201", args.cells)
+    flops = training_flops(cells, data, recipe)
+    gemm = sgemm_rate()
+    convs = conv_rates()
+    K, S = (int(v) for v in args.roofline_config.split("x"))
+    plain, multi = [], []
+    for _ in range(args.rounds):
+        plain.append(plain_trainings(cells, data, recipe))
+        multi.append(multiarch_trainings(cells, data, recipe, K, S))
+    p, m = statistics.median(plain), statistics.median(multi)
+    total = flops["total"]
+    conv_median = statistics.median(r for _, r in convs)
+    conv_best = max(r for _, r in convs)
+    bound_median = conv_median * 1e9 / total
+    bound_best = conv_best * 1e9 / total
+    rows = [f"| {label} | {rate:.1f} |" for label, rate in convs]
+    return [
+        "## Roofline: the arithmetic of a training against the machine",
+        "",
+        f"One training on the embedded recipe (the first {len(cells)} cells of the stratified",
+        "order, mean) does "
+        + f"**{total / 1e9:.2f} GFLOP** ("
+        + ", ".join(f"{k} {v / 1e9:.2f}" for k, v in flops.items() if k != "total")
+        + "; counted by torch's `FlopCounterMode` over the plain loop, evaluations included;",
+        "every kernel computes the same networks on the same images). 1 torch thread.",
+        "",
+        "| what | GFLOP/s | trainings/s | / plain |",
+        "| --- | ---: | ---: | ---: |",
+        f"| dense float32 matrix product 1024x1024 (practical peak of one core) | {gemm:.1f} "
+        f"| {gemm * 1e9 / total:.2f} | {gemm * 1e9 / total / p:.1f} |",
+        f"| grouped 3x3 convolutions at the pack's shapes, best (table below) | {conv_best:.1f} "
+        f"| {bound_best:.2f} | {bound_best / p:.1f} |",
+        f"| grouped 3x3 convolutions at the pack's shapes, median | {conv_median:.1f} "
+        f"| {bound_median:.2f} | {bound_median / p:.1f} |",
+        f"| multiarch kernel, K={K} x S={S} (measured, median of {args.rounds}) "
+        f"| {m * total / 1e9:.1f} | {m:.2f} | {m / p:.2f} |",
+        f"| plain PyTorch loop (measured, median of {args.rounds}) | {p * total / 1e9:.1f} "
+        f"| {p:.2f} | 1.00 |",
+        "",
+        "The convolution rows are ceilings: a kernel whose every operation ran at that rate",
+        "(convolutions are all of the counted arithmetic; BatchNorm, ReLU, pooling, the",
+        "gathers and the optimiser are free in this bound) would reach that many trainings/s.",
+        "",
+        "| grouped convolution, forward + backward, batch 64 | GFLOP/s |",
+        "| --- | ---: |",
+        *rows,
+        "",
+    ]
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--out", type=Path, default=OUT)
-    p.add_argument("--section", choices=["all", "images", "trainings"], default="all",
-                   help="which table(s) to measure (default: both)")
+    p.add_argument("--section", choices=["all", "images", "trainings", "roofline"],
+                   default="all", help="which table(s) to measure (default: all)")
+    p.add_argument("--roofline-config", default="16x4",
+                   help="the multi-architecture pack (KxS) of the roofline table")
     p.add_argument("--cells", type=int, default=16,
                    help="cells of the trainings table (first of the stratified order)")
     p.add_argument("--configs", nargs="+", default=["16x1", "8x2", "16x2", "16x4"],
@@ -261,7 +384,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(1)
     trainings = trainings_table(args) if args.section in ("all", "trainings") else []
-    if args.section == "trainings":
+    trainings += roofline_table(args) if args.section in ("all", "roofline") else []
+    if args.section in ("trainings", "roofline"):
         atomic_write_text(args.out, "\n".join([
             "# Trainer throughput: whole trainings per second of every kernel", "",
             *trainings,
