@@ -73,3 +73,22 @@ def test_search_protocol_store_proposes_only_the_stores_cells(
     # an official protocol on this store is refused, naming the store protocol
     assert main([*argv[:4], "nb101", *argv[5:]]) == 2
     assert "--protocol store" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("algo", ["gbdt-nas", "renas"])
+def test_the_papers_searches_run_by_name_on_the_store(
+        algo: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _fixture_store(tmp_path)
+    out = tmp_path / algo
+    argv = ["search", "--bench", str(path), "--protocol", "store", "--algo", algo,
+            "--runs", "2", "--budget-queries", "6", "--n-init", "3", "--top-k", "2",
+            "--output", str(out), "--no-plots"]
+    assert main(argv) == 0
+    assert f"{algo} (2 runs)" in capsys.readouterr().out
+    import pandas as pd
+
+    runs = pd.read_csv(out / "runs.csv")
+    assert set(runs["algo"]) >= {algo} and (runs["queries"] <= 6).all()
+    bench = load_benchmark(path)
+    vals = set(np.round(bench.column("val_accuracy", dataset="digits", epoch=2), 3))
+    assert set(np.round(runs["final_value"], 3)) <= vals

@@ -14,6 +14,7 @@ from nasbench_tools.search import (
     BANANASSearch,
     Budget,
     Evaluation,
+    GBDTNASSearch,
     LocalSearch,
     NASWOTSearch,
     NeuralPredictorSearch,
@@ -22,6 +23,7 @@ from nasbench_tools.search import (
     RandomSearch,
     RegularizedEvolution,
     Reinforce,
+    ReNASSearch,
     Searcher,
     run_search,
 )
@@ -62,6 +64,9 @@ FACTORIES: dict[str, Callable[[int], Searcher]] = {
         TOY, _ridge(), encoding="onehot", n_init=5, top_k=3, pool_size=20, prune_features=2,
         seed=s,
     ),
+    "gbdt-nas": lambda s: GBDTNASSearch(TOY, _ridge(), encoding="onehot", n_init=5, top_k=3,
+                                        seed=s),
+    "renas": lambda s: ReNASSearch(TOY, _ridge(), encoding="onehot", n_init=5, top_k=3, seed=s),
     "bananas": lambda s: BANANASSearch(
         TOY, _tiny_bananas(), encoding="onehot", n_init=5, top_k=5, n_candidates=15, seed=s
     ),

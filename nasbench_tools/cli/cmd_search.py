@@ -160,12 +160,16 @@ def _store_protocol(bench: Any) -> tuple[Any, list[Any]]:
     return protocol, [bench.cell_at(r) for r in range(len(bench))]
 
 
+#: Searchers that rank a candidate pool each round (``pool_size``).
+RANKS_A_POOL = ("predictor", "gbdt-nas", "renas")
+
+
 def _pool_kwargs(algo: str, kwargs: dict[str, Any], pool: list[Any]) -> dict[str, Any]:
     """Searcher options that restrict proposals to ``pool`` (``--protocol store``)."""
     from nasbench_tools.search.base import PoolProposals
 
     out: dict[str, Any] = {"proposals": PoolProposals(pool)}
-    if algo == "predictor" and kwargs.get("pool_size") is None:
+    if algo in RANKS_A_POOL and kwargs.get("pool_size") is None:
         out["pool_size"] = len(pool)  # rank every unseen cell of the store
     return out
 
@@ -206,6 +210,11 @@ KWARGS: dict[str, Callable[[argparse.Namespace, dict[str, Any]], dict[str, Any]]
         "pool_size": a.pool_size,
         "prune_features": a.prune_features,
     },
+    # the papers' methods by name: their predictor and encoding are fixed (--predictor and
+    # --encoding are for --algo predictor)
+    "gbdt-nas": lambda a, c: {"n_init": a.n_init, "top_k": a.top_k, "pool_size": a.pool_size,
+                             "prune_features": a.prune_features},
+    "renas": lambda a, c: {"n_init": a.n_init, "top_k": a.top_k, "pool_size": a.pool_size},
     "bananas": lambda a, c: {"n_init": a.n_init, "top_k": a.top_k},
     "gcn": lambda a, c: {"n_init": a.n_init, "top_k": a.top_k, "pool_size": a.pool_size},
 }
@@ -407,7 +416,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--bench", required=True, help="store file (.h5)")
     p.add_argument("--algo", action="append", required=True,
-                   help="searcher: rs, rea, ls, reinforce, naswot, area, predictor, bananas, gcn, optuna, bohb, robot "
+                   help="searcher: rs, rea, ls, reinforce, naswot, area, predictor, gbdt-nas, renas, bananas, gcn, optuna, bohb, robot "
                    "(repeatable)")
     p.add_argument("--label", action="append", help="experiment label per --algo")
     p.add_argument("--runs", type=positive_int, default=500, help="independent runs (default 500)")

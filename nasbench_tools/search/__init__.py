@@ -34,8 +34,10 @@ from nasbench_tools.search.naswot import AREA, ArrayScorer, NASWOTSearch
 from nasbench_tools.search.optuna_wrap import OptunaSearch
 from nasbench_tools.search.predictor_guided import (
     BANANASSearch,
+    GBDTNASSearch,
     NeuralPredictorSearch,
     PredictorGuidedSearch,
+    ReNASSearch,
 )
 from nasbench_tools.search.random_search import RandomSearch
 from nasbench_tools.search.registry import REGISTRY
@@ -56,12 +58,14 @@ __all__ = [
     "Evaluation",
     "Evaluator",
     "FlopsCost",
+    "GBDTNASSearch",
     "LocalSearch",
     "NASWOTSearch",
     "NeuralPredictorSearch",
     "OptunaSearch",
     "PredictorGuidedSearch",
     "RandomSearch",
+    "ReNASSearch",
     "RecordedCost",
     "RegularizedEvolution",
     "Reinforce",

@@ -44,8 +44,9 @@ Examples
 from __future__ import annotations
 
 import copy
+import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -62,8 +63,10 @@ __all__ = [
     "ACQUISITIONS",
     "CANDIDATES",
     "BANANASSearch",
+    "GBDTNASSearch",
     "NeuralPredictorSearch",
     "PredictorGuidedSearch",
+    "ReNASSearch",
     "its_acquisition",
     "mean_acquisition",
 ]
@@ -457,6 +460,76 @@ class BANANASSearch(PredictorGuidedSearch):
             seed=seed,
             proposals=proposals,
         )
+
+
+class _PaperPredictorSearch(PredictorGuidedSearch):
+    """A predictor-guided search named after its paper: default predictor and protocol fixed.
+
+    Subclasses set :attr:`DEFAULT_PREDICTOR` (module and class, imported only when no
+    predictor is given) and :attr:`DEFAULTS` (keyword defaults of the paper's protocol);
+    every keyword of :class:`PredictorGuidedSearch` can still be passed.
+    """
+
+    DEFAULT_PREDICTOR: ClassVar[tuple[str, str]]
+    DEFAULTS: ClassVar[dict[str, Any]]
+
+    def __init__(self, space: Any, predictor: Any = None, **kwargs: Any) -> None:
+        if predictor is None:
+            module, name = self.DEFAULT_PREDICTOR
+            predictor = getattr(importlib.import_module(module), name)()
+        super().__init__(space, predictor, **{**self.DEFAULTS, **kwargs})
+
+
+class GBDTNASSearch(_PaperPredictorSearch):
+    """GBDT-NAS (Luo et al., 2020): a gradient-boosted tree ranks the space, the best are evaluated.
+
+    ``n_init`` random cells are evaluated, the GBDT (default
+    ``predictors.gbdt.GBDTPredictor()``: XGBoost with GBDT-NAS's settings) is fitted on the
+    ``gbdt`` encoding (the paper's one-hot of operations and adjacency), every candidate
+    (the whole space, or ``pool_size`` random cells) is predicted and the ``top_k`` best are
+    evaluated; further rounds refit on everything evaluated. The defaults are the paper's
+    NAS-Bench-101 protocol (``n_init=1000`` random cells, then the ``top_k=1000`` best
+    predicted: 2,000 queries); ``prune_features > 0`` is GBDT-NAS-3S (SHAP-based
+    search-space pruning). The same as ``PredictorGuidedSearch(space, GBDTPredictor(),
+    encoding="gbdt", n_init=1000, top_k=1000, ...)``.
+
+    Examples
+    --------
+    >>> from nasbench_tools.spaces import get_space
+    >>> s = GBDTNASSearch(get_space("nb201"), n_init=5, top_k=2, pool_size=50, seed=0)
+    >>> for _ in range(7):
+    ...     c = s.ask(); s.tell(c, float(c.ops.count("nor_conv_3x3")))
+    >>> s.algo, s.encoding, s.rounds
+    ('gbdt-nas', 'gbdt', 1)
+    """
+
+    algo = "gbdt-nas"
+    DEFAULT_PREDICTOR = ("predictors.gbdt", "GBDTPredictor")
+    DEFAULTS: ClassVar[dict[str, Any]] = {"encoding": "gbdt", "n_init": 1000, "top_k": 1000}
+
+
+class ReNASSearch(_PaperPredictorSearch):
+    """ReNAS (Xu et al., CVPR 2021): a pairwise-ranking CNN ranks the space, the best are evaluated.
+
+    ``n_init`` random cells are evaluated, the ReNAS predictor (default
+    ``predictors.renas.ReNASPredictor()``: the relativistic ranking CNN on the ``renas``
+    feature tensor) is fitted on them, every candidate is ranked and the ``top_k`` best are
+    evaluated; further rounds refit on everything evaluated. The defaults are the paper's
+    NAS-Bench-101 search (``n_init=424`` training cells, 0.1 % of the space, then the
+    ``top_k=10`` best ranked). The same as ``PredictorGuidedSearch(space, ReNASPredictor(),
+    encoding="renas", n_init=424, top_k=10, ...)``.
+
+    Examples
+    --------
+    >>> from nasbench_tools.spaces import get_space
+    >>> paper = ReNASSearch(get_space("nb101"))  # the paper's protocol: 424 + 10 queries
+    >>> paper.encoding, paper.n_init, paper.top_k, type(paper.predictor).__name__
+    ('renas', 424, 10, 'ReNASPredictor')
+    """
+
+    algo = "renas"
+    DEFAULT_PREDICTOR = ("predictors.renas", "ReNASPredictor")
+    DEFAULTS: ClassVar[dict[str, Any]] = {"encoding": "renas", "n_init": 424, "top_k": 10}
 
 
 #: Encoding the GCN reads in each space (``predictors.gcn.LAYOUTS``).

@@ -1,12 +1,13 @@
 """Registry of searchers by name (``nbt search --algo NAME``).
 
-``optuna``, ``robot`` and ``bohb`` are listed always; they need the optional ``search`` extra to run
+``gbdt-nas`` and ``renas`` are the papers' predictor-guided searches by name (their predictor
+and encoding fixed). ``optuna``, ``robot`` and ``bohb`` are listed always; they need the optional ``search`` extra to run
 (``optuna``; ``hpbandster`` and ``ConfigSpace``).
 
 Examples
 --------
 >>> sorted(REGISTRY)
-['area', 'bananas', 'bohb', 'gcn', 'ls', 'naswot', 'optuna', 'predictor', 'rea', 'reinforce', 'robot', 'rs']
+['area', 'bananas', 'bohb', 'gbdt-nas', 'gcn', 'ls', 'naswot', 'optuna', 'predictor', 'rea', 'reinforce', 'renas', 'robot', 'rs']
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from nasbench_tools.search.naswot import AREA, NASWOTSearch
 from nasbench_tools.search.optuna_wrap import OptunaSearch
 from nasbench_tools.search.predictor_guided import (
     BANANASSearch,
+    GBDTNASSearch,
     NeuralPredictorSearch,
     PredictorGuidedSearch,
+    ReNASSearch,
 )
 from nasbench_tools.search.random_search import RandomSearch
 from nasbench_tools.search.reinforce import Reinforce
@@ -37,6 +40,8 @@ REGISTRY: dict[str, type[Searcher]] = {
         LocalSearch,
         Reinforce,
         PredictorGuidedSearch,
+        GBDTNASSearch,
+        ReNASSearch,
         BANANASSearch,
         NeuralPredictorSearch,
         NASWOTSearch,
