@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from _common import best_of
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -257,15 +258,9 @@ PACK_CONVS = [(f"{c} ch/group, {h}x{h}, {g} groups", 64, g, c, h)
 
 
 def _best_ms(fn: Any, reps: int = 10, rounds: int = 3) -> float:
-    """Best-of-``rounds`` mean milliseconds of ``fn`` (one warm-up call first)."""
+    """Best-of-``rounds`` mean milliseconds of ``fn`` over ``reps`` calls (one warm-up first)."""
     fn()
-    best = float("inf")
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / reps)
-    return best * 1e3
+    return best_of(lambda: [fn() for _ in range(reps)], rounds) / reps * 1e3
 
 
 def training_flops(cells: list[Any], data: ImageData, recipe: Recipe) -> dict[str, float]:
@@ -332,9 +327,10 @@ def roofline_table(args: argparse.Namespace) -> list[str]:
     # each stage's 3x3 convolutions do the same arithmetic (C^2 * 9 * H^2 is equal for
     # C, H = 8, 8 / 16, 4 / 32, 2), so the best group count of every stage combines
     # harmonically into the rate of a kernel that always picked the best one
-    stage_best = [max(rate for (_, _, _, c, h), (_, rate) in zip(PACK_CONVS, convs) if (c, h) == st)
-                  for st in dict.fromkeys((c, h) for _, _, _, c, h in PACK_CONVS)]
-    conv_stage = len(stage_best) / sum(1 / r for r in stage_best)
+    stage_best: dict[tuple[int, int], float] = {}
+    for (_, _, _, c, h), (_, rate) in zip(PACK_CONVS, convs):
+        stage_best[c, h] = max(rate, stage_best.get((c, h), 0.0))
+    conv_stage = len(stage_best) / sum(1 / r for r in stage_best.values())
     bound_stage = conv_stage * 1e9 / total
     rows = [f"| {label} | {rate:.1f} |" for label, rate in convs]
     return [

@@ -216,8 +216,7 @@ def open_sqlite(path: str | os.PathLike[str], *, schema: str,
             time.sleep(pause)
             pause = min(pause * 2, 0.5)
         except sqlite3.DatabaseError as exc:
-            raise FormatError(f"{str(path)!r} is not a readable SQLite database ({exc})"
-                              ) from exc
+            raise _sqlite_error(path, exc) from exc
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -226,9 +225,12 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _sqlite_error(path: Path, exc: sqlite3.OperationalError) -> Exception:
-    """The error to raise for an OperationalError that is not a held lock."""
-    if "disk" in str(exc) or "full" in str(exc):  # a write failed: not a damaged file
+def _sqlite_error(path: Path, exc: sqlite3.DatabaseError) -> Exception:
+    """The error to raise for an SQLite error that is not a held lock."""
+    # a failed write (OperationalError "disk I/O error", "database or disk is full") is not
+    # a damaged file; a corrupt one ("database disk image is malformed") is a plain
+    # DatabaseError, hence the type check before the words
+    if isinstance(exc, sqlite3.OperationalError) and ("disk" in str(exc) or "full" in str(exc)):
         return OSError(errno.ENOSPC, f"cannot write SQLite database {str(path)!r} ({exc})")
     return FormatError(f"{str(path)!r} is not a readable SQLite database ({exc})")
 
