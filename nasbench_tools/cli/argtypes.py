@@ -20,8 +20,15 @@ from __future__ import annotations
 import argparse
 import math
 
-__all__ = ["MAX_SEED", "non_negative_float", "non_negative_int", "positive_float",
-           "positive_int", "seed"]
+__all__ = [
+    "MAX_SEED",
+    "non_negative_float",
+    "non_negative_int",
+    "positive_float",
+    "positive_int",
+    "probability",
+    "seed",
+]
 
 #: Seeds go to numpy, torch and ``random``: 32 bits are what all of them take as they are.
 MAX_SEED = 2**32 - 1
@@ -82,3 +89,17 @@ def positive_float(value: str) -> float:
 def non_negative_float(value: str) -> float:
     """A finite number >= 0."""
     return _float(value, 0.0, False, "a non-negative number")
+
+
+def probability(value: str) -> float:
+    """A number strictly between 0 and 1 (a goal correlation, a fraction).
+
+    Examples
+    --------
+    >>> probability("0.75")
+    0.75
+    """
+    x = _float(value, 0.0, True, "a number strictly between 0 and 1")
+    if x >= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number strictly between 0 and 1, got {value!r}")
+    return x

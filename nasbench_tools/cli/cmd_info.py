@@ -1,12 +1,17 @@
 """``nbt info STORE``: spaces, datasets, metrics, fidelities, seeds, counts, provenance.
 
+``--noise`` adds the seed-noise report of :func:`nasbench_tools.store.noise.noise_curves`:
+the split-half Kendall tau of the mean over ``k`` seeds against ``k`` other seeds for every
+``k``, and the projected number of seeds for ``--target``.
+
 Examples
 --------
 >>> import argparse
 >>> p = argparse.ArgumentParser(prog="nbt")
 >>> register(p.add_subparsers())
->>> p.parse_args(["info", "s.h5", "--json"]).json
-True
+>>> a = p.parse_args(["info", "s.h5", "--json", "--noise", "--target", "0.8"])
+>>> (a.json, a.noise, a.target, a.metric)
+(True, True, 0.8, 'val_accuracy')
 """
 
 from __future__ import annotations
@@ -17,16 +22,27 @@ import json
 import sys
 from typing import Any
 
+from nasbench_tools.cli.argtypes import positive_int, probability
+
 
 def run(args: argparse.Namespace) -> int:
-    """Print the store summary (text or JSON)."""
+    """Print the store summary (text or JSON), with the seed-noise report if asked."""
     from nasbench_tools.store import load_benchmark
+    from nasbench_tools.store.noise import noise_curves
 
-    info = load_benchmark(args.store).info()
+    bench = load_benchmark(args.store)
+    info = bench.info()
+    curves = (noise_curves(bench, args.metric, target=args.target, repeats=args.repeats)
+              if args.noise else None)
     if args.json:
-        sys.stdout.write(json.dumps(dataclasses.asdict(info), indent=2, default=str) + "\n")
-    else:
-        sys.stdout.write(info.render() + "\n")
+        doc: dict[str, Any] = dataclasses.asdict(info)
+        if curves is not None:
+            doc["noise"] = [dataclasses.asdict(c) for c in curves]
+        sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+        return 0
+    sys.stdout.write(info.render() + "\n")
+    if curves is not None:
+        sys.stdout.write("seed noise:\n" + "\n".join(c.render() for c in curves) + "\n")
     return 0
 
 
@@ -35,4 +51,13 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("info", help="describe a store: datasets, metrics, provenance")
     p.add_argument("store", help="store file (.h5)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--noise", action="store_true",
+                   help="seed noise: split-half Kendall tau for k vs k seeds, every k, and the "
+                        "projected seeds for --target")
+    p.add_argument("--metric", default="val_accuracy",
+                   help="metric of the noise report (default val_accuracy)")
+    p.add_argument("--target", type=probability, default=0.75,
+                   help="goal split-half tau of the projection (default 0.75)")
+    p.add_argument("--repeats", type=positive_int, default=30,
+                   help="random splits per k (default 30)")
     p.set_defaults(func=run)

@@ -44,6 +44,7 @@ import numpy as np
 import torch
 
 from nasbench_tools.errors import NotInBenchmarkError, OutOfDomainError, allowed
+from nasbench_tools.store.noise import split_half_tau
 from nasbench_tools.store.table import METRICS, DatasetTable, TableData
 from nasbench_tools.trainer.executors import RunSummary, make_executor, run_jobs
 from nasbench_tools.trainer.recipes import Recipe
@@ -333,48 +334,6 @@ class BuildResult:
     summary: RunSummary
     table: TableData
     stats: dict[str, Any] = field(default_factory=dict)
-
-
-def split_half_tau(values: np.ndarray, rng: np.random.Generator, repeats: int = 100) -> float:
-    """Mean Kendall tau between the seed-means of two random halves of the seeds.
-
-    Parameters
-    ----------
-    values : ndarray, shape (cells, seeds)
-        One metric per cell and seed (rows with NaN are dropped).
-    rng : numpy.random.Generator
-        Draws the random halves.
-    repeats : int, default 100
-        Random splits averaged (all distinct splits are few for 4 seeds; repeats are fine).
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    OutOfDomainError
-        Fewer than 2 seeds or 3 complete cells.
-
-    Examples
-    --------
-    >>> v = np.array([[1, 1.1], [2, 2.2], [3, 2.9], [4, 4.1]])
-    >>> split_half_tau(v, np.random.default_rng(0))
-    1.0
-    """
-    from scipy.stats import kendalltau
-
-    v = np.asarray(values, dtype=np.float64)
-    v = v[~np.isnan(v).any(axis=1)]
-    if v.ndim != 2 or v.shape[1] < 2 or v.shape[0] < 3:
-        raise OutOfDomainError(f"split-half tau needs >= 3 cells x >= 2 seeds; got {v.shape}")
-    half = v.shape[1] // 2
-    taus = []
-    for _ in range(repeats):
-        p = rng.permutation(v.shape[1])
-        a, b = v[:, p[:half]].mean(1), v[:, p[half : 2 * half]].mean(1)
-        taus.append(float(kendalltau(a, b)[0]))
-    return float(np.mean(taus))
 
 
 def table_from_db(db: ResultsDB, spec: BuildSpec, *, index_csv: str | Path | None = None,
