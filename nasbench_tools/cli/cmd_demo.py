@@ -2,7 +2,9 @@
 
 It shows the three search spaces (sizes, one cell with its hash, encodings and analytic
 costs) and, when the embedded benchmark ``data/embedded_nb201_*.h5`` is present, its summary
-(as ``nbt info`` prints it) and the noise figures recorded when it was built.
+(as ``nbt info`` prints it), the noise figures recorded when it was built, a search on it
+(over the whole space when the store covers every cell or class, else over the table's
+cells), a predictor evaluation and one NB101 step on the embedded NB101 store.
 
 Examples
 --------
@@ -125,9 +127,27 @@ def _final_fidelity(bench: Any) -> tuple[str, int]:
     return dataset, max(bench.epochs(dataset))
 
 
+def _covers_space(bench: Any, space: Any) -> bool:
+    """Whether every cell of the space has a row (directly or through its isomorphism class)."""
+    if bench.by_class and hasattr(space, "unique_cells"):
+        return len(bench) == len(space.unique_cells())
+    return bool(len(bench) == space.size())
+
+
 def _demo_search(bench: Any, out: TextIO, *, runs: int, queries: int) -> None:
-    """Random search and GBDT-guided search over the cells of the table, many runs each."""
-    from nasbench_tools.search import Budget, RandomSearch, TabularEvaluator, run_many
+    """Random search (and, over a whole space, regularized evolution), many runs each.
+
+    A table that covers its whole space is searched over the whole space (the searchers'
+    own sampling and mutation, every cell answered through its class); a partial table
+    over its own cells (random search from them: mutations would leave the table).
+    """
+    from nasbench_tools.search import (
+        Budget,
+        RandomSearch,
+        RegularizedEvolution,
+        TabularEvaluator,
+        run_many,
+    )
     from nasbench_tools.search.base import PoolProposals
     from nasbench_tools.search.cost_models import RecordedCost
     from nasbench_tools.search.evaluators import Protocol_, Query
@@ -143,25 +163,35 @@ def _demo_search(bench: Any, out: TextIO, *, runs: int, queries: int) -> None:
     evaluator = TabularEvaluator(bench, protocol=protocol,
                                  cost_model=RecordedCost(dataset=dataset, epoch=epoch))
     space = get_space(bench.space)
-    pool = [bench.cell_at(r) for r in range(len(bench))]
-    # A search over a pool must leave cells unseen, or every run would find the best one.
-    queries = min(queries, len(pool) // 2)
-    if queries < 2:
-        out.write(f"\n(search: {len(pool)} cells are too few for a search)\n")
-        return
     _, best_test = bench.best("test_accuracy", dataset=dataset, epoch=epoch)
+    db = ResultsDB(":memory:")
+    searchers: dict[str, Any]
+    if _covers_space(bench, space):
+        where = (f"the whole {bench.space} space ({space.size():,} cells, all "
+                 f"{len(bench):,} {'classes' if bench.by_class else 'cells'} in the table)")
+        searchers = {
+            "random": lambda seed: RandomSearch(space, seed=seed),
+            "evolution": lambda seed: RegularizedEvolution(space, seed=seed),
+        }
+    else:
+        pool = [bench.cell_at(r) for r in range(len(bench))]
+        # A search over a pool must leave cells unseen, or every run would find the best one.
+        queries = min(queries, len(pool) // 2)
+        if queries < 2:
+            out.write(f"\n(search: {len(pool)} cells are too few for a search)\n")
+            return
+        where = (f"the {len(pool)} cells of the table (a partial build: the whole space "
+                 "once it covers every class)")
+        proposals = PoolProposals(pool)
+        searchers = {"random": lambda seed: RandomSearch(space, seed=seed, proposals=proposals)}
     out.write(
-        f"\n== search: {runs} runs x {queries} queries over the {len(pool)} cells of the table\n"
+        f"\n== search: {runs} runs x {queries} queries over {where}\n"
         f"  search on val_accuracy ({dataset}, epoch {epoch}, mean over seeds), report "
         f"test_accuracy of the pick; best test_accuracy in the table: {best_test:.2f}\n"
     )
-    db = ResultsDB(":memory:")
     budget = Budget(queries=queries)
-
-    def random_search(seed: int) -> Any:
-        return RandomSearch(space, seed=seed, proposals=PoolProposals(pool))
-
-    run_many(random_search, evaluator, budget, runs=runs, seed=0, label="random", db=db)
+    for label, make in searchers.items():
+        run_many(make, evaluator, budget, runs=runs, seed=0, label=label, db=db)
     summary = summary_table(db.frame()).set_index("algo")
     cols = [c for c in ("runs", "test_accuracy_mean", "test_accuracy_std", "queries_mean",
                         "simulated_seconds_mean") if c in summary.columns]

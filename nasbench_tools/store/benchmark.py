@@ -132,6 +132,8 @@ class Benchmark(_Queries, _Reports):
         self._index_rows = None
         self._index_sorted = None
         self._identity = None
+        self._by_class = None
+        self._class_rows = None
         self._raw = {}
         self._specs = {}
         self._cost_cache = {}

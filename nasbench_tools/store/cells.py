@@ -16,7 +16,7 @@ import numpy as np
 from nasbench_tools.errors import NotInBenchmarkError, OutOfDomainError
 from nasbench_tools.store.metadata import _Metadata
 
-__all__ = ["CELL_BUILDERS", "CELL_KEY"]
+__all__ = ["CELL_BUILDERS", "CELL_KEY", "CLASS_KEY", "ROWS_CLASSES", "rows_are_classes"]
 
 
 def _key_nb101(cell: Any) -> str:
@@ -56,6 +56,39 @@ def _nb101_cell(bench: _Cells, row: int) -> Any:
 CELL_BUILDERS: dict[str, Callable[[_Cells, int], Any]] = {"nb101": _nb101_cell}
 
 
+def _nb201_class_key(cell: Any) -> str:
+    return str(cell.canonical().to_string())
+
+
+#: Key of a cell's isomorphism-class representative, per space, for stores with one row per
+#: class (``provenance["rows"] == ROWS_CLASSES``): any cell of a class finds the class's row.
+#: NB101 needs no entry: its module hash is already the same for every cell of a class.
+CLASS_KEY: dict[str, Callable[[Any], str]] = {"nb201": _nb201_class_key}
+
+#: ``provenance["rows"]`` of a store whose rows are isomorphism classes (their representatives).
+ROWS_CLASSES = "isomorphism classes"
+
+
+def rows_are_classes(provenance: dict[str, Any], space: str) -> bool:
+    """Whether a store's rows stand for whole isomorphism classes of ``space``.
+
+    True when the provenance says so (``"rows": ROWS_CLASSES``, written by ``nbt
+    build-bench``), and for NB201 stores that ``build-bench`` wrote before the key existed:
+    those were always built over the class representatives (``SPACE.unique_cells()``).
+
+    Examples
+    --------
+    >>> rows_are_classes({"rows": ROWS_CLASSES}, "nb201"), rows_are_classes({}, "nb201")
+    (True, False)
+    """
+    if space not in CLASS_KEY:
+        return False
+    if provenance.get("rows") == ROWS_CLASSES:
+        return True
+    legacy = provenance.get("built_by") == "nasbench_tools.trainer.build_bench"
+    return legacy and (provenance.get("build") or {}).get("space") == space
+
+
 class _Cells(_Metadata):
     """Cell <-> row look-ups (a layer of ``Benchmark``)."""
 
@@ -65,6 +98,8 @@ class _Cells(_Metadata):
     _index_rows: dict[int, int] | None
     _index_sorted: tuple[np.ndarray, np.ndarray] | None
     _identity: bool | None
+    _by_class: bool | None
+    _class_rows: dict[str, int] | None
 
     @property
     def keys(self) -> list[str]:
@@ -80,6 +115,28 @@ class _Cells(_Metadata):
             self._indices = self._backend.indices()
             self._indices.setflags(write=False)
         return self._indices
+
+    @property
+    def by_class(self) -> bool:
+        """Whether each row stands for a whole isomorphism class (see :func:`rows_are_classes`).
+
+        Then a cell that is not itself a row is looked up through its class representative
+        (cell objects and strings; official indices name rows only).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nasbench_tools.store import Benchmark, DatasetTable, TableData
+        >>> rep = "|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"
+        >>> ds = DatasetTable("c", (0,), ((1, 1),), ("val_accuracy",), np.full((1, 1, 1, 1), 50.0))
+        >>> t = TableData("nb201", [rep], np.array([0]), {"c": ds}, {"rows": ROWS_CLASSES})
+        >>> b = Benchmark.from_table(t)
+        >>> b.by_class, b.row("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")
+        (True, 0)
+        """
+        if self._by_class is None:
+            self._by_class = rows_are_classes(self._meta.provenance, self.space)
+        return self._by_class
 
     def __iter__(self) -> Iterator[Any]:
         for row in range(len(self)):
@@ -105,6 +162,14 @@ class _Cells(_Metadata):
             self._index_rows = {int(k): i for i, k in enumerate(self.indices.tolist())}
         return self._index_rows
 
+    def _class_map(self) -> dict[str, int]:
+        # keyed by each row's class representative, so a row stored under another member
+        # of its class (an ``include`` cell of a build) is found too
+        if self._class_rows is None:
+            key_of = CLASS_KEY[self.space]
+            self._class_rows = {key_of(self.cell_at(r)): r for r in range(len(self))}
+        return self._class_rows
+
     def _row_slow(self, cell: Any) -> int:
         if isinstance(cell, (bool, np.bool_)):
             raise OutOfDomainError(f"a cell cannot be a boolean ({cell!r})")
@@ -117,9 +182,12 @@ class _Cells(_Metadata):
             if r is None:
                 idx = self.indices
                 span = f"{int(idx.min())} .. {int(idx.max())}" if len(idx) else "none"
+                hint = ("; its rows are isomorphism classes, indexed by their representatives: "
+                        "give the cell or its string to reach its class"
+                        if self.by_class else "")
                 raise NotInBenchmarkError(
                     f"official index {int(cell)} is not in this {self.space} store "
-                    f"({len(idx)} cells, indices {span})"
+                    f"({len(idx)} cells, indices {span}){hint}"
                 )
             return r
         if isinstance(cell, str):
@@ -137,12 +205,23 @@ class _Cells(_Metadata):
                     f"cell object, its string, an official index (int) or an NB101 hash"
                 ) from exc
         r = self._key_map().get(key)
-        if r is None:
+        if r is not None:
+            return r
+        if self.by_class:
+            # one row per isomorphism class: the cell's class representative holds its row
+            rep = CLASS_KEY[self.space](parsed if isinstance(cell, str) else cell)
+            r = self._class_map().get(rep)
+            if r is not None:
+                return r
+            via = "" if rep == key else f" (representative {rep!r})"
             raise NotInBenchmarkError(
-                f"cell {key!r} is a valid {self.space} cell but not in this store "
-                f"({len(self)} cells)"
+                f"cell {key!r} is a valid {self.space} cell but its isomorphism class{via} "
+                f"is not in this store ({len(self)} classes)"
             )
-        return r
+        raise NotInBenchmarkError(
+            f"cell {key!r} is a valid {self.space} cell but not in this store "
+            f"({len(self)} cells)"
+        )
 
     def row(self, cell: Any) -> int:
         """Store row of one cell (object, string, official index or NB101 hash).

@@ -44,6 +44,7 @@ import numpy as np
 import torch
 
 from nasbench_tools.errors import NotInBenchmarkError, OutOfDomainError, allowed
+from nasbench_tools.store.cells import CLASS_KEY, ROWS_CLASSES
 from nasbench_tools.store.noise import split_half_tau
 from nasbench_tools.store.table import METRICS, DatasetTable, TableData
 from nasbench_tools.trainer.executors import RunSummary, make_executor, run_jobs
@@ -399,6 +400,8 @@ def table_from_db(db: ResultsDB, spec: BuildSpec, *, index_csv: str | Path | Non
         "cells_complete": len(complete),
         "cells_partial": len(by_cell) - len(complete),
         "indices": index_kind,
+        # the cells are class representatives (unique_cells): any cell of a class finds its row
+        **({"rows": ROWS_CLASSES} if spec.space in CLASS_KEY else {}),
         "torch": torch.__version__,
         "machine": f"{platform.machine()} {platform.system()}, {os.cpu_count()} cpus",
         **(extra_provenance or {}),
