@@ -106,7 +106,9 @@ def test_cli_train_and_build_bench(tmp_path: Path, capsys: pytest.CaptureFixture
             "--epochs", "1", "--cells", "3", "--seeds", "0", "1", "-o", str(store)]
     assert main(args) == 0
     assert "trained 6 new run(s)" in capsys.readouterr().out
-    assert main(args) == 0
+    # The same build named with a seed range: nothing to train, the same command recorded.
+    ranged = [*args[:args.index("--seeds")], "--seeds", "0..1", "-o", str(store)]
+    assert main(ranged) == 0
     assert "trained 0 new run(s)" in capsys.readouterr().out
     assert len(load_benchmark(store)) == 3
     from nasbench_tools.store import read_metadata

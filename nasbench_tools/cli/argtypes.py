@@ -19,15 +19,19 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import Any
 
 __all__ = [
+    "MAX_RANGE",
     "MAX_SEED",
+    "SeedsAction",
     "non_negative_float",
     "non_negative_int",
     "positive_float",
     "positive_int",
     "probability",
     "seed",
+    "seed_range",
 ]
 
 #: Seeds go to numpy, torch and ``random``: 32 bits are what all of them take as they are.
@@ -103,3 +107,47 @@ def probability(value: str) -> float:
     if x >= 1.0:
         raise argparse.ArgumentTypeError(f"must be a number strictly between 0 and 1, got {value!r}")
     return x
+
+
+#: Most seeds one ``A..B`` range may name (a typo like ``0..1000000`` fails fast).
+MAX_RANGE = 100_000
+
+
+def seed_range(value: str) -> list[int]:
+    """A seed, or an inclusive range of seeds ``A..B``, as a list.
+
+    Examples
+    --------
+    >>> seed_range("3"), seed_range("0..3")
+    ([3], [0, 1, 2, 3])
+    >>> try:
+    ...     seed_range("5..2")
+    ... except argparse.ArgumentTypeError as e:
+    ...     print(e)
+    must be a seed or an inclusive range A..B of seeds with A <= B, got '5..2'
+    """
+    if ".." not in value:
+        return [seed(value)]
+    first, _, last = value.partition("..")
+    lo, hi = seed(first), seed(last)
+    if hi < lo or hi - lo >= MAX_RANGE:
+        raise argparse.ArgumentTypeError(
+            f"must be a seed or an inclusive range A..B of seeds with A <= B, got {value!r}"
+            if hi < lo else f"a seed range may name at most {MAX_RANGE} seeds, got {value!r}")
+    return list(range(lo, hi + 1))
+
+
+class SeedsAction(argparse.Action):
+    """``nargs="+"`` of :func:`seed_range` values, flattened into one list of seeds.
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser()
+    >>> _ = p.add_argument("--seeds", type=seed_range, nargs="+", action=SeedsAction)
+    >>> p.parse_args(["--seeds", "0..2", "7"]).seeds
+    [0, 1, 2, 7]
+    """
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, [s for part in values for s in part])

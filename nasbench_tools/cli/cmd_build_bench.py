@@ -21,7 +21,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nasbench_tools.cli.argtypes import non_negative_float, positive_float, positive_int, seed
+from nasbench_tools.cli.argtypes import (
+    SeedsAction,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    seed,
+    seed_range,
+)
 
 __all__ = ["DEFAULT_PRESETS", "register", "run"]
 
@@ -55,7 +62,9 @@ def register(subparsers: Any) -> None:
                    help="nb101: CSVs of cells (nb101_hash, matrix, ops and an official "
                    "accuracy, e.g. ../shared/data/nb101/*.csv) trained first; the build "
                    "reports the Kendall tau of its accuracies against theirs")
-    p.add_argument("--seeds", type=seed, nargs="+", default=[0, 1, 2, 3])
+    p.add_argument("--seeds", type=seed_range, nargs="+", action=SeedsAction, default=[0, 1, 2, 3],
+                   help="training seeds: integers and inclusive ranges A..B, e.g. 0..11 "
+                        "(default 0 1 2 3); the store's command lists them one by one")
     p.add_argument("--order-seed", type=seed, default=0, help="seed of the stratified order")
     p.add_argument("--kernel", default="packed", choices=["packed", "single", "multiarch"],
                    help="packed (default): all seeds of a cell trained together, vectorised; "
