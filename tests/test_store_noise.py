@@ -134,3 +134,52 @@ def test_nbt_info_noise_text_and_json(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "strictly between 0 and 1" in capsys.readouterr().err
     assert main(["info", str(path), "--noise", "--metric", "nope"]) == 2
     assert "val_accuracy" in capsys.readouterr().err
+
+
+def test_noise_joins_other_seeds_of_the_same_cells_by_key() -> None:
+    vals = _values(50, 8)
+    whole = Benchmark.from_table(_bench(vals, tuple(range(8))))
+    # seeds 0-3 in one store; seeds 4-7 of the first 30 cells, rows reversed, in another
+    first = Benchmark.from_table(_bench(vals[:, :4], (0, 1, 2, 3)))
+    t = _bench(vals[:30, 4:][::-1], (4, 5, 6, 7))
+    t.keys = t.keys[::-1]
+    grown = Benchmark.from_table(t)
+    joined = noise_curves(first, repeats=5, others=[grown])
+    # the same report as one store of those 30 cells with all eight seeds
+    ref = Benchmark.from_table(_bench(vals[:30], tuple(range(8))))
+    assert [(c.cells, c.seeds, c.curve) for c in joined] == [
+        (c.cells, c.seeds, c.curve) for c in noise_curves(ref, repeats=5)]
+    assert [c.cells for c in joined] == [30, 30]
+    assert noise_curves(whole, repeats=5)[0].cells == 50
+    with pytest.raises(OutOfDomainError, match=r"seeds \[0, 1, 2, 3\].*other seeds"):
+        noise_curves(first, repeats=5, others=[first])
+    other_ds = DatasetTable("mnist", (4, 5), ((2, 1), (2, 2)), ("val_accuracy",),
+                            vals[:, 4:6, :, :1])
+    elsewhere = Benchmark.from_table(TableData("nb201", [f"c{i}" for i in range(50)],
+                                               np.arange(50), {"mnist": other_ds}))
+    with pytest.raises(OutOfDomainError, match=r"no dataset 'digits'.*mnist"):
+        noise_curves(first, repeats=5, others=[elsewhere])
+    no_loss = DatasetTable("digits", (4, 5), ((2, 1), (2, 2)), ("val_accuracy",),
+                           vals[:, 4:6, :, :1])
+    lossless = Benchmark.from_table(TableData("nb201", [f"c{i}" for i in range(50)],
+                                              np.arange(50), {"digits": no_loss}))
+    with pytest.raises(OutOfDomainError, match="no metric 'val_loss'"):
+        noise_curves(first, "val_loss", repeats=5, others=[lossless])
+    sss = Benchmark.from_table(TableData("nats_sss", ["8:8:8:8:8"], np.arange(1), {}))
+    with pytest.raises(OutOfDomainError, match="'nats_sss' store"):
+        noise_curves(first, repeats=5, others=[sss])
+
+
+def test_nbt_info_with_joins_stores(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    vals = _values(40, 6)
+    a = write_store(_bench(vals[:, :4], (0, 1, 2, 3)), tmp_path / "a.h5")
+    b = write_store(_bench(vals[:25, 4:], (4, 5)), tmp_path / "b.h5")
+    assert main(["info", str(a), "--with", str(b), "--repeats", "5"]) == 0
+    text = capsys.readouterr().out
+    assert f"seed noise of {a} + {b}:" in text
+    assert "digits, epoch 2 of 2, val_accuracy: 25 cells x 6 seeds" in text
+    assert main(["info", str(a), "--with", str(b), "--json", "--repeats", "5"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["noise_with"] == [str(b)] and [n["cells"] for n in doc["noise"]] == [25, 25]
+    assert main(["info", str(a), "--with", str(a)]) == 2
+    assert "other seeds" in capsys.readouterr().err

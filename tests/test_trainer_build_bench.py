@@ -202,6 +202,33 @@ def test_store_alone_resumes_and_grows_the_build(tmp_path: Path,
     np.testing.assert_array_equal(new.values("digits")[:2], old_values)
 
 
+def test_growth_by_seeds_in_a_second_file_then_merged(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # The workflow of docs/trainer.md: STORE keeps its seeds while GROW.h5 trains the new
+    # ones; `nbt info --with` measures both; the merge trains nothing, on a fresh clone too.
+    store, grow = tmp_path / "s.h5", tmp_path / "g.h5"
+    base = ["build-bench", "nb201", "--dataset", "digits", "--preset", "quick-cpu",
+            "--epochs", "1", "--cells", "3"]
+    assert main([*base, "--seeds", "0", "1", "-o", str(store)]) == 0
+    assert main([*base, "--seeds", "2..3", "-o", str(grow)]) == 0
+    assert "trained 6 new run(s)" in capsys.readouterr().out
+    assert main(["info", str(store), "--with", str(grow), "--repeats", "3"]) == 0
+    assert "3 cells x 4 seeds" in capsys.readouterr().out
+    for p in tmp_path.glob("g.h5.runs.sqlite*"):  # a fresh clone: GROW's journal is gone
+        p.unlink()
+    assert main([*base, "--seeds", "2..3", "-o", str(grow)]) == 0
+    assert "trained 0 new run(s)" in capsys.readouterr().out
+    assert main([*base, "--seeds", "0..3", "-o", str(store), "--db",
+                 str(tmp_path / "g.h5.runs.sqlite")]) == 0
+    assert "trained 0 new run(s)" in capsys.readouterr().out
+    merged = load_benchmark(store)
+    assert merged.seeds("digits") == (0, 1, 2, 3) and len(merged) == 3
+    before, after = load_benchmark(grow), merged
+    for s in (2, 3):
+        np.testing.assert_array_equal(after.column("val_accuracy", "digits", 1, seed=s),
+                                      before.column("val_accuracy", "digits", 1, seed=s))
+
+
 def test_store_of_another_build_is_not_imported(tmp_path: Path) -> None:
     from nasbench_tools.trainer.build_bench import import_store
 

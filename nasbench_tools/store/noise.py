@@ -32,6 +32,7 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -237,8 +238,56 @@ class NoiseCurve:
                 f"  projected seeds for tau >= {self.target}: {need}")
 
 
+def _seed_columns(bench: Any, metric: str, dataset: str, budget: int,
+                  epoch: int) -> tuple[list[int], np.ndarray]:
+    """The real seeds of one column of ``bench`` and its ``(cells, seeds)`` values."""
+    from nasbench_tools.store.format import is_pseudo_seed
+
+    seeds = [s for s in bench.seeds(dataset) if not is_pseudo_seed(s)]
+    if not seeds:
+        return seeds, np.empty((len(bench), 0))
+    return seeds, np.stack([bench.column(metric, dataset, epoch, seed=s, budget=budget)
+                            for s in seeds], axis=1)
+
+
+def _joined_columns(bench: Any, others: Sequence[Any], metric: str, dataset: str,
+                    budget: int, epoch: int) -> tuple[list[int], np.ndarray]:
+    """Seeds and values of ``bench`` with those of ``others`` beside them, row by row.
+
+    A cell of ``bench`` that another store lacks gets NaN there (so it is not complete).
+    """
+    seeds, v = _seed_columns(bench, metric, dataset, budget, epoch)
+    parts = [v]
+    for i, other in enumerate(others, 1):
+        where = f"store #{i + 1} of the join"
+        if other.space != bench.space:
+            raise OutOfDomainError(f"{where} is a {other.space!r} store; the first is "
+                                   f"{bench.space!r}: join stores of one space")
+        if dataset not in other.datasets or (budget, epoch) not in other.fidelities(dataset):
+            raise OutOfDomainError(f"{where} has no dataset {dataset!r} at epoch {epoch} of "
+                                   f"{budget}; its datasets: {allowed(other.datasets)}")
+        if metric not in other.metrics(dataset):
+            raise OutOfDomainError(f"{where} has no metric {metric!r} in {dataset!r}; "
+                                   f"allowed: {allowed(other.metrics(dataset))}")
+        theirs, w = _seed_columns(other, metric, dataset, budget, epoch)
+        twice = sorted(set(seeds) & set(theirs))
+        if twice:
+            raise OutOfDomainError(f"seeds {twice} of {dataset!r} are in {where} and in a store "
+                                   "before it; join stores that hold other seeds of the cells")
+        rows = {k: r for r, k in enumerate(other.keys)}
+        aligned = np.full((len(bench), len(theirs)), np.nan)
+        mine = [(r, rows[k]) for r, k in enumerate(bench.keys) if k in rows]
+        if mine:
+            a, b = map(list, zip(*mine))
+            aligned[a] = w[b]
+        seeds += theirs
+        parts.append(aligned)
+    return seeds, np.concatenate(parts, axis=1)
+
+
 def noise_curves(bench: Any, metric: str = "val_accuracy", *, target: float = 0.75,
-                 repeats: int = 30, seed: int = 0) -> list[NoiseCurve]:
+                 repeats: int = 30, seed: int = 0,
+                 others: Sequence[Any] = ()) -> list[NoiseCurve]:
     """:class:`NoiseCurve` of every dataset and fidelity of a store with >= 2 real seeds.
 
     Parameters
@@ -250,11 +299,17 @@ def noise_curves(bench: Any, metric: str = "val_accuracy", *, target: float = 0.
     repeats : int, default 30
     seed : int, default 0
         Seeds the random splits (the report is reproducible).
+    others : sequence of Benchmark, optional
+        Stores of the same space that hold *other* seeds of ``bench``'s cells (matched by
+        key), e.g. a build grown by seeds into a second file: their seeds join ``bench``'s,
+        and the report covers the cells that have every seed of every store.
 
     Raises
     ------
     OutOfDomainError
-        ``metric`` not in a dataset, or no dataset has two real seeds and three cells.
+        ``metric`` not in a dataset, or no dataset has two real seeds and three cells;
+        another store of another space, without the dataset, fidelity or metric, or with a
+        seed that ``bench`` (or a store before it) already has.
 
     Examples
     --------
@@ -264,18 +319,18 @@ def noise_curves(bench: Any, metric: str = "val_accuracy", *, target: float = 0.
     >>> b = Benchmark.from_table(TableData("nb201", ["a", "b", "c"], np.arange(3), {"d": ds}))
     >>> [(c.cells, c.curve) for c in noise_curves(b)]
     [(3, {1: 1.0})]
+    >>> more = DatasetTable("d", (2, 3), ((1, 1),), ("val_accuracy",), vals[::-1] + 0.5)
+    >>> b2 = Benchmark.from_table(TableData("nb201", ["c", "b", "a"], np.arange(3), {"d": more}))
+    >>> [(c.cells, c.seeds, c.curve) for c in noise_curves(b, others=[b2])]
+    [(3, 4, {1: 1.0, 2: 1.0})]
     """
-    from nasbench_tools.store.format import is_pseudo_seed
-
     out = []
     for ds in bench.datasets:
         if metric not in bench.metrics(ds):
             raise OutOfDomainError(f"metric {metric!r} not in dataset {ds!r}; allowed: "
                                    f"{allowed(bench.metrics(ds))}")
-        seeds = [s for s in bench.seeds(ds) if not is_pseudo_seed(s)]
         for budget, epoch in bench.fidelities(ds):
-            v = np.stack([bench.column(metric, ds, epoch, seed=s, budget=budget) for s in seeds],
-                         axis=1) if seeds else np.empty((0, 0))
+            seeds, v = _joined_columns(bench, others, metric, ds, budget, epoch)
             complete = v[~np.isnan(v).any(axis=1)] if v.size else v
             if len(seeds) < 2 or complete.shape[0] < 3:
                 continue
