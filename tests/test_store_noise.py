@@ -153,18 +153,16 @@ def test_noise_joins_other_seeds_of_the_same_cells_by_key() -> None:
     assert noise_curves(whole, repeats=5)[0].cells == 50
     with pytest.raises(OutOfDomainError, match=r"seeds \[0, 1, 2, 3\].*other seeds"):
         noise_curves(first, repeats=5, others=[first])
-    other_ds = DatasetTable("mnist", (4, 5), ((2, 1), (2, 2)), ("val_accuracy",),
-                            vals[:, 4:6, :, :1])
-    elsewhere = Benchmark.from_table(TableData("nb201", [f"c{i}" for i in range(50)],
-                                               np.arange(50), {"mnist": other_ds}))
+    def accuracy_only(dataset: str) -> Benchmark:  # seeds 4, 5 of val_accuracy alone
+        ds = DatasetTable(dataset, (4, 5), ((2, 1), (2, 2)), ("val_accuracy",),
+                          vals[:, 4:6, :, :1])
+        return Benchmark.from_table(TableData("nb201", [f"c{i}" for i in range(50)],
+                                              np.arange(50), {dataset: ds}))
+
     with pytest.raises(OutOfDomainError, match=r"no dataset 'digits'.*mnist"):
-        noise_curves(first, repeats=5, others=[elsewhere])
-    no_loss = DatasetTable("digits", (4, 5), ((2, 1), (2, 2)), ("val_accuracy",),
-                           vals[:, 4:6, :, :1])
-    lossless = Benchmark.from_table(TableData("nb201", [f"c{i}" for i in range(50)],
-                                              np.arange(50), {"digits": no_loss}))
+        noise_curves(first, repeats=5, others=[accuracy_only("mnist")])
     with pytest.raises(OutOfDomainError, match="no metric 'val_loss'"):
-        noise_curves(first, "val_loss", repeats=5, others=[lossless])
+        noise_curves(first, "val_loss", repeats=5, others=[accuracy_only("digits")])
     sss = Benchmark.from_table(TableData("nats_sss", ["8:8:8:8:8"], np.arange(1), {}))
     with pytest.raises(OutOfDomainError, match="'nats_sss' store"):
         noise_curves(first, repeats=5, others=[sss])
