@@ -42,6 +42,7 @@ from nasbench_tools.errors import OutOfDomainError, allowed
 
 __all__ = [
     "NoiseCurve",
+    "joined_seed_columns",
     "noise_curves",
     "project_split_half",
     "seeds_needed",
@@ -250,11 +251,47 @@ def _seed_columns(bench: Any, metric: str, dataset: str, budget: int,
                             for s in seeds], axis=1)
 
 
-def _joined_columns(bench: Any, others: Sequence[Any], metric: str, dataset: str,
-                    budget: int, epoch: int) -> tuple[list[int], np.ndarray]:
+def joined_seed_columns(bench: Any, others: Sequence[Any], metric: str, dataset: str,
+                        budget: int, epoch: int) -> tuple[list[int], np.ndarray]:
     """Seeds and values of ``bench`` with those of ``others`` beside them, row by row.
 
-    A cell of ``bench`` that another store lacks gets NaN there (so it is not complete).
+    Rows are the cells of ``bench`` in its order; the other stores' rows are matched by cell
+    key, so they may hold fewer cells or another order. A cell that another store lacks gets
+    NaN in its columns (so it is not complete). Pseudo-seeds (stored means) are left out.
+
+    Parameters
+    ----------
+    bench : Benchmark
+    others : sequence of Benchmark
+        Stores of the same space holding *other* seeds of (some of) the same cells.
+    metric, dataset : str
+    budget, epoch : int
+
+    Returns
+    -------
+    seeds : list of int
+        The seeds of ``bench``, then those of each other store.
+    values : ndarray, shape (len(bench), len(seeds))
+
+    Raises
+    ------
+    OutOfDomainError
+        If a seed is in two stores, or a store is of another space or lacks the column.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nasbench_tools.store import Benchmark, DatasetTable, TableData
+    >>> def store(keys, seeds, acc):
+    ...     v = np.asarray(acc, dtype=np.float32)[:, :, None, None]
+    ...     ds = DatasetTable("digits", seeds, ((1, 1),), ("val_accuracy",), v)
+    ...     return Benchmark.from_table(TableData("nb201", keys, np.arange(len(keys)),
+    ...                                           {"digits": ds}))
+    >>> a = store(["x", "y", "z"], (0, 1), [[1, 2], [3, 4], [5, 6]])
+    >>> b = store(["z", "x"], (2,), [[60], [10]])       # another order, one cell missing
+    >>> seeds, v = joined_seed_columns(a, [b], "val_accuracy", "digits", 1, 1)
+    >>> seeds, v[:, 2].tolist()
+    ([0, 1, 2], [10.0, nan, 60.0])
     """
     seeds, v = _seed_columns(bench, metric, dataset, budget, epoch)
     parts = [v]
@@ -330,7 +367,7 @@ def noise_curves(bench: Any, metric: str = "val_accuracy", *, target: float = 0.
             raise OutOfDomainError(f"metric {metric!r} not in dataset {ds!r}; allowed: "
                                    f"{allowed(bench.metrics(ds))}")
         for budget, epoch in bench.fidelities(ds):
-            seeds, v = _joined_columns(bench, others, metric, ds, budget, epoch)
+            seeds, v = joined_seed_columns(bench, others, metric, ds, budget, epoch)
             complete = v[~np.isnan(v).any(axis=1)] if v.size else v
             if len(seeds) < 2 or complete.shape[0] < 3:
                 continue
