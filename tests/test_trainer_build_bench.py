@@ -246,3 +246,59 @@ def test_store_of_another_build_is_not_imported(tmp_path: Path) -> None:
     rebuilt = table_from_db(db, spec)
     np.testing.assert_array_equal(rebuilt.datasets["digits"].values,
                                   out.table.datasets["digits"].values)
+
+
+def test_progress_counts_missing_trainings_and_should_stop_ends_the_build(
+        tmp_path: Path) -> None:
+    recipe = get_recipe("quick-cpu", epochs=1)
+    spec = BuildSpec("nb201", "digits", recipe, seeds=(0, 1), cells=1, kernel="single")
+    build_benchmark(spec, tmp_path / "runs.sqlite")   # 2 of the 6 trainings are done
+    calls: list[tuple[int, int]] = []
+    bigger = BuildSpec("nb201", "digits", recipe, seeds=(0, 1), cells=3, kernel="single")
+    out = build_benchmark(bigger, tmp_path / "runs.sqlite",
+                          progress=lambda d, t: calls.append((d, t)),
+                          should_stop=lambda: len(calls) >= 2)   # stop after the first result
+    # the serial executor runs one task at a time: one new training, then nothing starts
+    assert calls == [(0, 4), (1, 4)]
+    assert out.summary.stored == 1 and len(out.table.keys) == 1
+
+
+def test_cli_sigterm_stops_like_a_time_limit_and_writes_the_store(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import contextlib
+    import os
+    import signal
+
+    from nasbench_tools.cli import long_run
+
+    seen: list[tuple[int, int]] = []
+
+    @contextlib.contextmanager
+    def killing_bar(desc: str, unit: str, *, enabled: bool = True):  # type: ignore[no-untyped-def]
+        def update(done: int, total: int) -> None:
+            seen.append((done, total))
+            if done == 2:   # the first pack of two seeds is stored: a scheduler sends SIGTERM
+                os.kill(os.getpid(), signal.SIGTERM)
+        yield update
+
+    monkeypatch.setattr(long_run, "progress_bar", killing_bar)
+    store = tmp_path / "t.h5"
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["build-bench", "nb201", "--dataset", "digits", "--preset", "quick-cpu",
+                 "--epochs", "1", "--cells", "3", "--seeds", "0", "1", "--kernel", "packed",
+                 "-o", str(store)]) == 0
+    assert "trained 2 new run(s)" in capsys.readouterr().out
+    assert seen == [(0, 6), (1, 6), (2, 6)]
+    assert len(load_benchmark(store)) == 1 and signal.getsignal(signal.SIGTERM) == before
+
+
+def test_cli_progress_bar_on_stderr_unless_quiet(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["build-bench", "nb201", "--dataset", "digits", "--preset", "quick-cpu",
+            "--epochs", "1", "--cells", "1", "--seeds", "0"]
+    assert main([*base, "-o", str(tmp_path / "a.h5")]) == 0
+    err = capsys.readouterr().err
+    assert "build-bench nb201" in err and "1/1" in err
+    assert main([*base, "-q", "-o", str(tmp_path / "b.h5")]) == 0
+    assert "build-bench nb201" not in capsys.readouterr().err

@@ -4,6 +4,10 @@ Resumable and idempotent: finished trainings live in a SQLite results file (``--
 default ``OUT.runs.sqlite``); running the command again trains only what is missing, and a
 larger ``--cells`` extends the same cell order (NB201: stratified unique cells; NB101: a
 uniform sample of the unique cells, after the cells of ``--include-csv`` files).
+A progress bar on stderr counts the missing trainings (``--quiet`` hides it);
+``--time-limit`` and ``SIGTERM`` stop the build early and still write the store with the
+cells completed so far (a hard kill loses only the trainings in flight: the results file
+keeps the rest, and the next run writes the store).
 
 Examples
 --------
@@ -82,6 +86,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--index-csv", default=None,
                    help="CSV with nb201_index,arch_str for official indices")
     p.add_argument("--db", default=None, help="results database (default: OUT.runs.sqlite)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("-o", "--output", required=True, help="store file to write (.h5)")
     p.set_defaults(func=run)
 
@@ -120,6 +125,7 @@ def command_line(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Build and write the store; returns the exit code."""
+    from nasbench_tools.cli.long_run import progress_bar, stop_on_sigterm
     from nasbench_tools.errors import OutOfDomainError, allowed
     from nasbench_tools.io import output_lock
     from nasbench_tools.store.format import read_metadata, write_store
@@ -157,7 +163,12 @@ def run(args: argparse.Namespace) -> int:
     db = Path(args.db) if args.db else out.with_name(out.name + ".runs.sqlite")
     executor = "dask" if args.scheduler else args.executor
     # One build of an output at a time: a second one is refused (BusyError) before training.
-    with output_lock(out):
+    # SIGTERM ends the build as --time-limit does: the store is still written.
+    with (stop_on_sigterm("stopping after the trainings in flight; the store is then written")
+          as stopped,
+          progress_bar(f"build-bench {args.space}", "training",
+                       enabled=not getattr(args, "quiet", False)) as bar,
+          output_lock(out)):
         if out.exists():  # resume from it, or refuse to overwrite another build's store
             reason = other_build(read_metadata(out), spec)
             if reason:
@@ -167,7 +178,8 @@ def run(args: argparse.Namespace) -> int:
                                  max_pack=getattr(args, "pack", None),
                                  scheduler=args.scheduler, index_csv=args.index_csv,
                                  time_limit=args.time_limit, resume_from=out,
-                                 official=official or None)
+                                 official=official or None, progress=bar,
+                                 should_stop=stopped)
         write_store(result.table, out, command=command_line(args))
     s = result.summary
     sys.stdout.write(

@@ -31,12 +31,11 @@ from __future__ import annotations
 import argparse
 import logging
 import shlex
-import signal
 import sys
-from types import FrameType
 from typing import Any
 
 from nasbench_tools.cli.argtypes import non_negative_float, positive_int, seed
+from nasbench_tools.cli.long_run import progress_bar, stop_on_sigterm
 from nasbench_tools.errors import OutOfDomainError
 
 log = logging.getLogger(__name__)
@@ -97,40 +96,18 @@ def run(args: argparse.Namespace) -> int:
         args.proxy, dataset=args.dataset, batch_size=args.batch_size, data=args.data,
         random_state=args.seed,
     )
-    stop = {"signal": False}
-
-    def on_term(signum: int, frame: FrameType | None) -> None:
-        log.warning("signal %d: stopping after the current cell", signum)
-        stop["signal"] = True
-
-    bar: Any = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            from tqdm import tqdm
-
-            bar = tqdm(desc=f"{args.proxy} {args.space}", total=total, unit="class",
-                       file=sys.stderr, smoothing=0.05)
-        bar.update(done - bar.n)
-
-    previous = signal.signal(signal.SIGTERM, on_term)
-    try:
+    with (stop_on_sigterm("stopping after the current cell") as stopped,
+          progress_bar(f"{args.proxy} {args.space}", "class", enabled=not args.quiet) as bar,
+          output_lock(args.output)):
         # One scoring run per output at a time: two would overwrite each other's cache.
-        with output_lock(args.output):
-            res = score_space(
-                args.space, proxy, cells=cells, seed=args.seed,
-                store=args.output, cache=args.cache, index_from=args.index_from,
-                reference=args.reference, reference_targets=args.reference_targets.split(","),
-                reference_compare=args.reference_compare or None, workers=args.workers,
-                threads=args.threads, flush_every=args.flush_every, time_limit=args.time_limit,
-                should_stop=lambda: stop["signal"], progress=None if args.quiet else progress,
-                command=command_line(args),
-            )
-    finally:
-        if bar is not None:
-            bar.close()
-        signal.signal(signal.SIGTERM, previous)
+        res = score_space(
+            args.space, proxy, cells=cells, seed=args.seed,
+            store=args.output, cache=args.cache, index_from=args.index_from,
+            reference=args.reference, reference_targets=args.reference_targets.split(","),
+            reference_compare=args.reference_compare or None, workers=args.workers,
+            threads=args.threads, flush_every=args.flush_every, time_limit=args.time_limit,
+            should_stop=stopped, progress=bar, command=command_line(args),
+        )
     state = "complete" if res.complete else "PARTIAL"
     sys.stdout.write(
         f"{res.store}: {res.space}, {res.cells_scored}/{res.cells_total} cells scored "

@@ -35,7 +35,7 @@ import logging
 import os
 import platform
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -607,6 +607,8 @@ def build_benchmark(
     resume_from: str | Path | None = None,
     max_pack: int | None = None,
     official: dict[str, float] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> BuildResult:
     """Train every missing job of ``spec`` and return the table of finished cells.
 
@@ -630,6 +632,12 @@ def build_benchmark(
     official : dict of str to float, optional
         Store key -> official accuracy of some cells (e.g. from :func:`read_include_csv`);
         :func:`official_tau` is then recorded in ``stats`` and the provenance.
+    progress : callable, optional
+        Called as ``progress(done, total)`` once before the first training (``done`` 0) and
+        after each stored one; ``total`` counts the trainings missing at the start.
+    should_stop : callable, optional
+        Checked like ``time_limit`` (a signal handler sets it): once it returns True no new
+        training starts, those running finish and are stored, and the table is returned.
 
     Returns
     -------
@@ -641,11 +649,14 @@ def build_benchmark(
         if resume_from is not None and Path(resume_from).is_file():
             import_store(db, spec, resume_from)
         jobs = spec.jobs()
+        total = len(db.missing(jobs)) if progress is not None else 0
         t0 = time.perf_counter()
         done = [0]
 
-        def progress(job: Job, result: dict[str, Any]) -> None:
+        def stored(job: Job, result: dict[str, Any]) -> None:
             done[0] += 1
+            if progress is not None:
+                progress(done[0], total)
             if done[0] % 20 == 0:
                 log.info("%d trainings stored (%.0f s)", done[0], time.perf_counter() - t0)
 
@@ -654,11 +665,17 @@ def build_benchmark(
         def out_of_time() -> bool:
             return deadline is not None and time.monotonic() > deadline
 
+        def stop() -> bool:
+            return out_of_time() or (should_stop is not None and should_stop())
+
         with make_executor(executor, workers, scheduler) as ex:
-            summary = run_jobs(jobs, db, ex, on_result=progress, stop=out_of_time,
-                               max_pack=max_pack)
+            if progress is not None:   # not before: a bad executor name shows no bar
+                progress(0, total)
+            summary = run_jobs(jobs, db, ex, on_result=stored, stop=stop, max_pack=max_pack)
         if out_of_time():
             log.warning("time limit reached: %d trainings stored this run", summary.stored)
+        elif should_stop is not None and should_stop():
+            log.warning("stopped: %d trainings stored this run", summary.stored)
         table = table_from_db(db, spec, index_csv=index_csv)
         stats = benchmark_stats(table)
         table.provenance["stats_val_accuracy"] = json.loads(json.dumps(stats))
