@@ -95,9 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     first, second = load_benchmark(args.store), load_benchmark(args.other)
     seeds, v = joined_seed_columns(first, [second], args.metric, args.dataset, args.budget,
                                    args.epoch)
-    # the first store's own (real) seeds come first in the join
-    n1 = len(joined_seed_columns(first, [], args.metric, args.dataset, args.budget,
-                                 args.epoch)[0])
+    # the first store's seeds come first in the join (the join refuses a seed in both)
+    n1 = len(seeds) - len(set(seeds) & set(second.seeds(args.dataset)))
     s1, s2 = seeds[:n1], seeds[n1:]
     v1, v2 = v[:, :n1], v[:, n1:]
     ok1 = ~np.isnan(v1).any(axis=1)

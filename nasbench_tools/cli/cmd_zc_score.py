@@ -96,10 +96,10 @@ def run(args: argparse.Namespace) -> int:
         args.proxy, dataset=args.dataset, batch_size=args.batch_size, data=args.data,
         random_state=args.seed,
     )
+    # One scoring run per output at a time: two would overwrite each other's cache.
     with (stop_on_sigterm("stopping after the current cell") as stopped,
           progress_bar(f"{args.proxy} {args.space}", "class", enabled=not args.quiet) as bar,
           output_lock(args.output)):
-        # One scoring run per output at a time: two would overwrite each other's cache.
         res = score_space(
             args.space, proxy, cells=cells, seed=args.seed,
             store=args.output, cache=args.cache, index_from=args.index_from,
