@@ -50,6 +50,18 @@ def test_run_jobs_is_idempotent_and_skips_duplicates(tmp_path: Path) -> None:
     assert db.get(jobs[1].key)["params"] == len(CELLS[0]) + 1
 
 
+def test_on_start_gets_the_count_of_jobs_left_before_any_runs(tmp_path: Path) -> None:
+    db = ResultsDB(tmp_path / "r.sqlite")
+    jobs = _jobs()
+    run_jobs(jobs[:2], db, cf.ThreadPoolExecutor(1), fn=_fake_train)
+    events: list[tuple[str, int]] = []
+    s = run_jobs(jobs + jobs[2:3], db, cf.ThreadPoolExecutor(1), fn=_fake_train,
+                 on_start=lambda n: events.append(("start", n)),
+                 on_result=lambda job, result: events.append(("stored", len(events))))
+    # 6 distinct jobs, 2 stored before, a duplicate in the request: 4 left, counted first
+    assert events[0] == ("start", 4) and len(events) == 5 and s.stored == 4
+
+
 def test_serial_builds_store_each_result_before_the_next_training(tmp_path: Path) -> None:
     db = ResultsDB(tmp_path / "r.sqlite")
     seen: list[int] = []

@@ -649,14 +649,18 @@ def build_benchmark(
         if resume_from is not None and Path(resume_from).is_file():
             import_store(db, spec, resume_from)
         jobs = spec.jobs()
-        total = len(db.missing(jobs)) if progress is not None else 0
         t0 = time.perf_counter()
-        done = [0]
+        done, total = [0], [0]
+
+        def started(n: int) -> None:
+            total[0] = n
+            if progress is not None:
+                progress(0, n)
 
         def stored(job: Job, result: dict[str, Any]) -> None:
             done[0] += 1
             if progress is not None:
-                progress(done[0], total)
+                progress(done[0], total[0])
             if done[0] % 20 == 0:
                 log.info("%d trainings stored (%.0f s)", done[0], time.perf_counter() - t0)
 
@@ -668,10 +672,10 @@ def build_benchmark(
         def stop() -> bool:
             return out_of_time() or (should_stop is not None and should_stop())
 
+        # the bar starts inside the executor's block: a bad executor name shows no bar
         with make_executor(executor, workers, scheduler) as ex:
-            if progress is not None:   # not before: a bad executor name shows no bar
-                progress(0, total)
-            summary = run_jobs(jobs, db, ex, on_result=stored, stop=stop, max_pack=max_pack)
+            summary = run_jobs(jobs, db, ex, on_result=stored, stop=stop, max_pack=max_pack,
+                               on_start=started)
         if out_of_time():
             log.warning("time limit reached: %d trainings stored this run", summary.stored)
         elif should_stop is not None and should_stop():

@@ -309,6 +309,7 @@ def run_jobs(
     max_in_flight: int = 64,
     on_result: Callable[[Job, dict[str, Any]], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> RunSummary:
     """Run every job of ``jobs`` not yet in ``db`` on ``executor``; store each result once.
 
@@ -336,6 +337,10 @@ def run_jobs(
     stop : callable, optional
         Checked before each submission; once it returns True no new task is submitted
         (those in flight finish and are stored). ``submitted`` counts what was submitted.
+    on_start : callable, optional
+        Called once as ``on_start(n)`` before the first submission, ``n`` the number of jobs
+        to run (not yet stored, without duplicates): a progress bar's total, read from the
+        same pass over ``db`` that finds the jobs.
 
     Returns
     -------
@@ -345,6 +350,8 @@ def run_jobs(
     t0 = time.perf_counter()
     max_in_flight = int(getattr(executor, "max_in_flight", max_in_flight))
     todo = db.missing(jobs)
+    if on_start is not None:
+        on_start(len(todo))
     summary = RunSummary()
     pending: dict[cf.Future[Any], list[Job]] = {}
     it = iter(pack_tasks(todo, max_pack))
