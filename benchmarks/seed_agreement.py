@@ -14,11 +14,19 @@ Independent seeds of unequal noise put the cross-set figure between the two with
 figures; new seeds that share something beyond the cell (a data order, an initialisation)
 raise the second within-set figure and leave the cross-set figure at the first.
 
-Run from the project root::
+After the merge the same check runs on the merged store alone: ``--first-seeds N`` takes
+its first ``N`` seeds (in the store's order) as the first set and the rest as the second.
+
+Run from the project root, before the merge (store and side file)::
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/seed_agreement.py STORE.h5 GROW.h5 \\
+        --out R.md
+
+or after it (the merged store, whose first 12 seeds are the original ones; this wrote the
+committed results of the whole-space NB201 store)::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/seed_agreement.py \\
-        data/embedded_nb201_digits_all.h5 \\
-        data/growing/embedded_nb201_digits_all.seeds12-31.h5 \\
+        data/embedded_nb201_digits_all.h5 --first-seeds 12 \\
         --out benchmarks/results/seed_agreement_nb201.md
 """
 
@@ -77,13 +85,17 @@ def pairwise_agreement(first: np.ndarray, second: np.ndarray) -> Agreement:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write the agreement report of ``STORE`` and its side file ``OTHER``."""
+    """Write the agreement report of ``STORE`` and its side file ``OTHER`` (or its own halves)."""
     from nasbench_tools.store import load_benchmark
     from nasbench_tools.store.noise import joined_seed_columns, split_half_tau
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("store", type=Path)
-    p.add_argument("other", type=Path, help="the side file with the other seeds")
+    p.add_argument("other", type=Path, nargs="?",
+                   help="the side file with the other seeds (or give --first-seeds)")
+    p.add_argument("--first-seeds", type=int, metavar="N",
+                   help="one store only: its first N seeds are the first set, the rest the "
+                        "second (a store after the merge)")
     p.add_argument("--dataset", default="digits")
     p.add_argument("--metric", default="val_accuracy")
     p.add_argument("--budget", type=int, default=2)
@@ -92,11 +104,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
 
-    first, second = load_benchmark(args.store), load_benchmark(args.other)
-    seeds, v = joined_seed_columns(first, [second], args.metric, args.dataset, args.budget,
-                                   args.epoch)
-    # the first store's seeds come first in the join (the join refuses a seed in both)
-    n1 = len(seeds) - len(set(seeds) & set(second.seeds(args.dataset)))
+    if (args.other is None) == (args.first_seeds is None):
+        p.error("give either a side file OTHER (before the merge) or --first-seeds N "
+                "(one merged store), not both and not neither")
+    first = load_benchmark(args.store)
+    if args.other is not None:
+        second = load_benchmark(args.other)
+        seeds, v = joined_seed_columns(first, [second], args.metric, args.dataset,
+                                       args.budget, args.epoch)
+        # the first store's seeds come first in the join (the join refuses a seed in both)
+        n1 = len(seeds) - len(set(seeds) & set(second.seeds(args.dataset)))
+        where, rest, first_set = "in both files", "the side file", "the first file"
+    else:
+        seeds, v = joined_seed_columns(first, [], args.metric, args.dataset, args.budget,
+                                       args.epoch)
+        n1 = args.first_seeds
+        if not 2 <= n1 <= len(seeds) - 2:
+            p.error(f"--first-seeds must leave at least 2 seeds in each set: the store has "
+                    f"{len(seeds)} seeds ({seeds[0]}-{seeds[-1]}), so 2..{len(seeds) - 2}; "
+                    f"got {n1}")
+        where, rest, first_set = "in both seed sets", "the second seed set", "the first set"
     s1, s2 = seeds[:n1], seeds[n1:]
     v1, v2 = v[:, :n1], v[:, n1:]
     ok1 = ~np.isnan(v1).any(axis=1)
@@ -109,11 +136,12 @@ def main(argv: list[str] | None = None) -> int:
         return f"{split_half_tau(v1[mask], np.random.default_rng(0), repeats=30, k=args.k):.3f}"
 
     lines = [
-        f"# Seed agreement: `{args.store}` (seeds {s1[0]}-{s1[-1]}) and `{args.other}` "
-        f"(seeds {s2[0]}-{s2[-1]})",
+        f"# Seed agreement: `{args.store}` (seeds {s1[0]}-{s1[-1]}) and "
+        + (f"`{args.other}` (seeds {s2[0]}-{s2[-1]})" if args.other is not None
+           else f"its seeds {s2[0]}-{s2[-1]}"),
         "",
         f"{utc_stamp()}; {args.metric} of {args.dataset!r} at epoch {args.epoch} of "
-        f"{args.budget}; {int(done.sum())} of {len(first)} cells complete in both files. "
+        f"{args.budget}; {int(done.sum())} of {len(first)} cells complete {where}. "
         + machine_note(),
         "",
         "Mean Kendall tau between two single seeds (all pairs):",
@@ -132,9 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         f"Split-half tau, {args.k} vs {args.k} of seeds {s1[0]}-{s1[-1]} only (30 random splits):",
         "",
         *markdown_table(["cells", "count", "split-half tau"], [
-            ["all complete in the first file", int(ok1.sum()), sh(ok1)],
-            ["also in the side file", int(done.sum()), sh(done)],
-            ["not yet in the side file", int((ok1 & ~done).sum()), sh(ok1 & ~done)],
+            [f"all complete in {first_set}", int(ok1.sum()), sh(ok1)],
+            [f"also in {rest}", int(done.sum()), sh(done)],
+            [f"not yet in {rest}", int((ok1 & ~done).sum()), sh(ok1 & ~done)],
         ], right=[1, 2]),
         "",
         "Command: `OMP_NUM_THREADS=1 .venv/bin/python benchmarks/seed_agreement.py "

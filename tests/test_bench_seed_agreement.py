@@ -58,3 +58,36 @@ def test_report_joins_the_side_file_by_key(tmp_path: Path) -> None:
     assert f"| within seeds 6-7 | {ref.within_second:.4f} |" in text
     assert f"| across the two sets | {ref.across:.4f} |" in text
     assert "| not yet in the side file | 250 |" in text
+
+
+def test_merged_store_splits_at_first_seeds(tmp_path: Path) -> None:
+    a, b = _sets(0.0, seed=2)
+    keys = [f"c{i}" for i in range(400)]
+    merged = _store(tmp_path / "m.h5", np.concatenate([a, b], axis=1), tuple(range(8)), keys)
+    out = tmp_path / "r.md"
+    assert seed_agreement.main([str(merged), "--first-seeds", "3", "--k", "1",
+                                "--out", str(out)]) == 0
+    text = out.read_text()
+    # the split is by position: seeds 0-2 against 3-7, not the sets the values came from
+    ref = seed_agreement.pairwise_agreement(np.concatenate([a, b], axis=1)[:, :3],
+                                            np.concatenate([a, b], axis=1)[:, 3:])
+    assert text.startswith(f"# Seed agreement: `{merged}` (seeds 0-2) and its seeds 3-7\n")
+    assert "400 of 400 cells complete in both seed sets" in text
+    assert f"| within seeds 3-7 | {ref.within_second:.4f} |" in text
+    assert f"| across the two sets | {ref.across:.4f} |" in text
+    assert "| not yet in the second seed set | 0 | - |" in text
+
+
+@pytest.mark.parametrize("extra, message", [
+    ([], "either a side file OTHER"),
+    (["--first-seeds", "7"], "so 2..6; got 7"),
+])
+def test_bad_split_is_refused_with_the_allowed_range(tmp_path: Path, extra: list[str],
+                                                     message: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = _sets(0.0, seed=3)
+    merged = _store(tmp_path / "m.h5", np.concatenate([a, b], axis=1), tuple(range(8)),
+                    [f"c{i}" for i in range(400)])
+    with pytest.raises(SystemExit):
+        seed_agreement.main([str(merged), *extra, "--out", str(tmp_path / "r.md")])
+    assert message in capsys.readouterr().err
