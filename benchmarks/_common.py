@@ -35,10 +35,27 @@ def utc_stamp() -> str:
 
 
 def machine_note(*versions: str) -> str:
-    """``Python x, numpy y, <versions>, <machine>, N CPU(s) shared with other jobs (...).``"""
+    """``Python x, numpy y, <versions>, <machine>, N CPU(s), load average L (1 min), nice K.``
+
+    The load and niceness are read when the note is written, so a results file says how
+    busy the machine was instead of assuming it (timings on a shared 2-core machine move
+    by a third with the load).
+
+    Examples
+    --------
+    >>> note = machine_note("torch 2.13.0")
+    >>> "torch 2.13.0" in note and "load average" in note and note.endswith(".")
+    True
+    """
     parts = [f"Python {platform.python_version()}", f"numpy {np.__version__}", *versions,
-             platform.machine()]
-    return ", ".join(parts) + f", {os.cpu_count()} CPU(s) shared with other jobs (run under `nice`)."
+             platform.machine(), f"{os.cpu_count()} CPU(s)"]
+    try:
+        parts.append(f"load average {os.getloadavg()[0]:.2f} (1 min) when written")
+    except OSError:     # not available on every platform (Windows); say so rather than guess
+        parts.append("load average unknown")
+    if hasattr(os, "nice"):
+        parts.append(f"nice {os.nice(0)}")
+    return ", ".join(parts) + "."
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]],

@@ -73,6 +73,8 @@ def test_merged_store_splits_at_first_seeds(tmp_path: Path) -> None:
                                             np.concatenate([a, b], axis=1)[:, 3:])
     assert text.startswith(f"# Seed agreement: `{merged}` (seeds 0-2) and its seeds 3-7\n")
     assert "400 of 400 cells complete in both seed sets" in text
+    # the machine note measures the load instead of assuming a shared machine
+    assert "load average " in text and "shared with other jobs" not in text
     assert f"| within seeds 3-7 | {ref.within_second:.4f} |" in text
     assert f"| across the two sets | {ref.across:.4f} |" in text
     assert "| not yet in the second seed set | 0 | - |" in text
