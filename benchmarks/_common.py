@@ -49,9 +49,10 @@ def machine_note(*versions: str) -> str:
     """
     parts = [f"Python {platform.python_version()}", f"numpy {np.__version__}", *versions,
              platform.machine(), f"{os.cpu_count()} CPU(s)"]
-    try:
+    # os.getloadavg and os.nice are Unix-only (absent on Windows): say so rather than guess
+    if hasattr(os, "getloadavg"):
         parts.append(f"load average {os.getloadavg()[0]:.2f} (1 min) when written")
-    except OSError:     # not available on every platform (Windows); say so rather than guess
+    else:
         parts.append("load average unknown")
     if hasattr(os, "nice"):
         parts.append(f"nice {os.nice(0)}")
